@@ -1,0 +1,32 @@
+/**
+ * `npm run bench [-- part…]`: runs the selected benchmark parts (all by default), prints each
+ * part's Markdown table and writes every result as JSON under bench-results/ (git-ignored).
+ * Each part lives in bench/<part>.ts and exports `run(): Promise<unknown>`.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PARTS = ['streams', 'models', 'tracking', 'identity', 'pipeline'] as const;
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((p) => !(PARTS as readonly string[]).includes(p));
+if (unknown.length > 0) {
+  console.error(`unknown bench part(s): ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`);
+  process.exit(2);
+}
+const selected = requested.length > 0 ? requested : PARTS.filter((p) => existsSync(path.join(benchDir, `${p}.ts`)));
+
+const outDir = path.resolve(benchDir, '..', 'bench-results');
+mkdirSync(outDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const results: Record<string, unknown> = {};
+for (const part of selected) {
+  console.log(`\n## bench: ${part}\n`);
+  const mod = (await import(`./${part}.ts`)) as { run: () => Promise<unknown> };
+  results[part] = await mod.run();
+}
+const file = path.join(outDir, `bench-${stamp}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2));
+console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
