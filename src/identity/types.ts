@@ -1,0 +1,116 @@
+/** One appearance of a local track, as given to {@link IdentityGallery.observe}. */
+export interface IdentityObservation {
+  /** Camera (source) index, 0-based. */
+  cameraIndex: number;
+  /** Local track id, unique within its camera (e.g. {@link Track.id}). */
+  trackId: number;
+  /**
+   * Appearance embedding of the track's crop in this frame (e.g. from `ReidEmbedder.embed`).
+   * Need not be normalised: the gallery normalises it. Not kept: the gallery copies what it needs.
+   */
+  embedding: Float32Array;
+  /** The crop's box in frame pixels; its size decides whether the embedding is trusted. */
+  box: { x1: number; y1: number; x2: number; y2: number };
+  /** Detection score in [0, 1]; decides, with the box size, whether the embedding is trusted. */
+  score: number;
+  /**
+   * Time of the observation in any unit that increases (frame pts in seconds, `Date.now()`…).
+   * Only used to order exemplars and in {@link IdentityGallery.snapshot}.
+   */
+  timestamp: number;
+}
+
+/** The global identity of one local track, as decided so far. */
+export interface IdentityAssignment {
+  /** Global person id, shared by all cameras of the gallery; small integers from 1. */
+  globalId: number;
+  /**
+   * Cosine similarity behind the latest decision for this track: with the identity it joined
+   * or switched to, or `1` when the track founded a new identity (it is its own reference).
+   */
+  similarity: number;
+  /** Name of the reference person behind this identity, when it has one. */
+  name?: string;
+  /** True when this observation moved the track to another global id. */
+  changed: boolean;
+  /** The id the track had before, when {@link changed} is true. */
+  previousGlobalId?: number;
+}
+
+/** Payload of the gallery's `'assigned'` event: a local track got its first global id. */
+export interface IdentityAssignedEvent {
+  cameraIndex: number;
+  trackId: number;
+  globalId: number;
+  /** See {@link IdentityAssignment.similarity}. */
+  similarity: number;
+  name?: string;
+}
+
+/** Payload of the gallery's `'changed'` event: a local track switched to another global id. */
+export interface IdentityChangedEvent {
+  cameraIndex: number;
+  trackId: number;
+  previousGlobalId: number;
+  globalId: number;
+  /** Similarity with the new identity. */
+  similarity: number;
+  name?: string;
+}
+
+/** Payload of the gallery's `'reference-matched'` event: a local track now carries a reference person's name. */
+export interface ReferenceMatchedEvent {
+  cameraIndex: number;
+  trackId: number;
+  globalId: number;
+  name: string;
+  similarity: number;
+}
+
+/** Events of an {@link IdentityGallery}, emitted synchronously from `observe()`. */
+export type IdentityGalleryEvents = {
+  /** A local track got its first global id. */
+  assigned: (event: IdentityAssignedEvent) => void;
+  /** A local track switched to another global id (see the switch rule on {@link IdentityGallery}). */
+  changed: (event: IdentityChangedEvent) => void;
+  /** A local track was assigned or switched to the identity of a registered reference person. */
+  'reference-matched': (event: ReferenceMatchedEvent) => void;
+};
+
+/** One local track in a {@link GallerySnapshot}. */
+export interface GalleryTrackSnapshot {
+  cameraIndex: number;
+  trackId: number;
+  globalId: number;
+  similarity: number;
+  /** False once {@link IdentityGallery.endTrack} was called. */
+  live: boolean;
+  observations: number;
+  /** Observations whose embedding passed the quality gates. */
+  trustedObservations: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** One global identity in a {@link GallerySnapshot}. */
+export interface GalleryIdentitySnapshot {
+  globalId: number;
+  name?: string;
+  /** Cameras where a track of this identity was seen, ascending. */
+  cameras: number[];
+  /** How many local tracks ever carried this id (live or ended). */
+  trackCount: number;
+  /** Appearance exemplars held now (tracks' smoothed embeddings plus reference embeddings). */
+  exemplars: number;
+  /** Earliest and latest observation timestamps; undefined for a reference never seen. */
+  firstSeen?: number;
+  lastSeen?: number;
+}
+
+/** A plain, JSON-able copy of the gallery state, for reports. */
+export interface GallerySnapshot {
+  /** Identities in ascending id order (ids left empty by switches are omitted). */
+  identities: GalleryIdentitySnapshot[];
+  /** Tracks in (camera, track id) order, ended ones included. */
+  tracks: GalleryTrackSnapshot[];
+}

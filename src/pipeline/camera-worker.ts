@@ -1,0 +1,302 @@
+/**
+ * One camera's processing loop: Frame → detections → tracks → identities → zone events →
+ * annotated video, CSV rows and events. Cameras run independently; the detector, the
+ * embedder and the identity gallery are shared by all of them.
+ */
+import { performance } from 'node:perf_hooks';
+import { MulticamReidError } from '../errors.js';
+import type { Frame } from '../streams/frame.js';
+import type { StreamReader } from '../streams/stream-reader.js';
+import type { PersonDetector } from '../models/person-detector.js';
+import type { ReidEmbedder } from '../models/reid-embedder.js';
+import type { ByteTracker } from '../tracking/byte-tracker.js';
+import type { Track, TrackerUpdate } from '../tracking/types.js';
+import type { IdentityGallery } from '../identity/gallery.js';
+import type { ZoneMonitor } from '../zones/zone-monitor.js';
+import type { ZoneDefinition } from '../zones/types.js';
+import type { FrameAnnotator, OverlayBox } from '../output/annotator.js';
+import type { VideoWriter } from '../output/video-writer.js';
+import type { TracksCsvWriter } from '../output/tracks-csv.js';
+import type { CameraState, JobEvents, JobStatus, StageTimings } from './events.js';
+import type { ReidGate } from './reid-gate.js';
+
+/** Everything one camera needs; built by the pipeline, owned by the worker until it ends. */
+export interface CameraWorkerParts {
+  cameraIndex: number;
+  source: string;
+  reader: StreamReader;
+  detector: PersonDetector;
+  embedder?: ReidEmbedder;
+  gallery?: IdentityGallery;
+  tracker: ByteTracker;
+  reidGate: ReidGate;
+  zoneMonitor: ZoneMonitor;
+  /** Zone polygons in pixels, for drawing. */
+  zonePolygons: Array<{ name: string; polygon: Array<[number, number]> }>;
+  annotator?: FrameAnnotator;
+  video?: VideoWriter;
+  csv: TracksCsvWriter;
+  detectionStride: number;
+  similarityThreshold: number;
+  previewInterval?: number;
+  emit: <E extends keyof JobEvents>(event: E, ...args: Parameters<JobEvents[E]>) => void;
+}
+
+/** Live counters the pipeline reads for progress events and the result. */
+export interface CameraCounters {
+  state: CameraState;
+  frames: number;
+  detectedFrames: number;
+  detections: number;
+  position: number;
+  activeTracks: number;
+  confirmedTrackIds: Set<number>;
+  globalIds: Set<number>;
+  stages: StageTimings;
+}
+
+export function emptyStageTimings(): StageTimings {
+  return { read: 0, detect: 0, track: 0, reid: 0, identity: 0, zones: 0, annotate: 0, encode: 0, csv: 0 };
+}
+
+/** How close to the threshold a similarity must be for the identity to stay "uncertain". */
+const UNCERTAIN_MARGIN = 0.05;
+
+export class CameraWorker {
+  readonly counters: CameraCounters = {
+    state: 'connected',
+    frames: 0,
+    detectedFrames: 0,
+    detections: 0,
+    position: 0,
+    activeTracks: 0,
+    confirmedTrackIds: new Set(),
+    globalIds: new Set(),
+    stages: emptyStageTimings(),
+  };
+  private lastPreviewAt = 0;
+
+  constructor(readonly parts: CameraWorkerParts) {}
+
+  /**
+   * Processes frames until the source ends or `signal` aborts. Never throws for a source
+   * failure: it returns status 'failed' with the error, so the other cameras go on.
+   */
+  async run(signal: AbortSignal): Promise<{ status: JobStatus; error?: MulticamReidError }> {
+    const { reader, stages } = { reader: this.parts.reader, stages: this.counters.stages };
+    try {
+      for (;;) {
+        if (signal.aborted) return { status: 'cancelled' };
+        const t = performance.now();
+        const frame = await reader.next(signal);
+        stages.read += performance.now() - t;
+        if (frame === null) {
+          if (signal.aborted) return { status: 'cancelled' };
+          const failure = reader.failure;
+          if (failure !== undefined) {
+            this.counters.state = 'failed';
+            return { status: 'failed', error: failure };
+          }
+          this.counters.state = 'ended';
+          return { status: 'completed' };
+        }
+        await this.processFrame(frame);
+      }
+    } catch (error) {
+      if (signal.aborted) return { status: 'cancelled' };
+      this.counters.state = 'failed';
+      const wrapped =
+        error instanceof MulticamReidError
+          ? error
+          : new MulticamReidError('STREAM_FAILED', `camera ${this.parts.cameraIndex} failed: ${(error as Error).message}`, { cause: error });
+      return { status: 'failed', error: wrapped };
+    }
+  }
+
+  /** Ends the tracks still open and closes the zone visits at the last processed time. */
+  finishTracks(): void {
+    const { zoneMonitor } = this.parts;
+    for (const event of zoneMonitor.finish(this.counters.position)) this.emitZoneEvent(event);
+  }
+
+  private async processFrame(frame: Frame): Promise<void> {
+    const p = this.parts;
+    const c = this.counters;
+    const stages = c.stages;
+    const frameIndex = frame.frameIndex;
+    const timestamp = frame.pts;
+
+    // 1. detection (every k-th frame) and tracking
+    let t = performance.now();
+    let update: TrackerUpdate;
+    if (frameIndex % p.detectionStride === 0) {
+      const detections = await p.detector.detect(frame);
+      stages.detect += performance.now() - t;
+      c.detectedFrames += 1;
+      c.detections += detections.length;
+      t = performance.now();
+      update = p.tracker.update(detections);
+    } else {
+      update = p.tracker.advance();
+    }
+    stages.track += performance.now() - t;
+    this.emitTrackChanges(update, frameIndex, timestamp);
+
+    // 2. appearance: embed the gated tracks in one batch, then assign identities
+    if (p.embedder !== undefined && p.gallery !== undefined) await this.updateIdentities(frame, update.active);
+
+    // 3. zones
+    t = performance.now();
+    const zoneInput = update.active.map((track) => ({
+      id: track.id,
+      globalId: p.gallery?.get(p.cameraIndex, track.id)?.globalId,
+      x1: track.x1,
+      y1: track.y1,
+      x2: track.x2,
+      y2: track.y2,
+      confirmed: track.confirmed,
+    }));
+    for (const event of p.zoneMonitor.update(zoneInput, frameIndex, timestamp)) this.emitZoneEvent(event);
+    stages.zones += performance.now() - t;
+
+    // 4. outputs
+    await this.writeOutputs(frame, update.active);
+    c.frames += 1;
+    c.position = timestamp;
+    c.activeTracks = update.active.length;
+  }
+
+  private emitTrackChanges(update: TrackerUpdate, frameIndex: number, timestamp: number): void {
+    const p = this.parts;
+    for (const track of update.started) {
+      this.counters.confirmedTrackIds.add(track.id);
+      p.emit('track:new', { cameraIndex: p.cameraIndex, trackId: track.id, frameIndex, timestamp });
+    }
+    for (const track of update.lost) {
+      const globalId = p.gallery?.get(p.cameraIndex, track.id)?.globalId;
+      p.emit('track:lost', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, frameIndex, timestamp });
+    }
+    for (const track of update.removed) {
+      const globalId = p.gallery?.get(p.cameraIndex, track.id)?.globalId;
+      p.gallery?.endTrack(p.cameraIndex, track.id);
+      p.reidGate.forget(track.id);
+      for (const event of p.zoneMonitor.removeTrack(track.id, timestamp)) this.emitZoneEvent(event);
+      if (track.confirmed) p.emit('track:removed', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, frameIndex, timestamp });
+    }
+  }
+
+  private async updateIdentities(frame: Frame, active: readonly Track[]): Promise<void> {
+    const p = this.parts;
+    const stages = this.counters.stages;
+    const wanted: Track[] = [];
+    for (const track of active) {
+      if (track.detectionIndex < 0) continue; // predicted box only: no fresh appearance
+      if (p.reidGate.wants(track.id, frame.frameIndex, track.x2 - track.x1, track.y2 - track.y1)) wanted.push(track);
+    }
+    if (wanted.length === 0) return;
+    let t = performance.now();
+    const embeddings = await p.embedder!.embed(frame, wanted);
+    stages.reid += performance.now() - t;
+
+    t = performance.now();
+    for (let i = 0; i < wanted.length; i++) {
+      const track = wanted[i]!;
+      const assignment = p.gallery!.observe({
+        cameraIndex: p.cameraIndex,
+        trackId: track.id,
+        embedding: embeddings[i]!,
+        box: track,
+        score: track.score,
+        timestamp: frame.pts,
+      });
+      const uncertain = Math.abs(assignment.similarity - p.similarityThreshold) < UNCERTAIN_MARGIN;
+      p.reidGate.embedded(track.id, frame.frameIndex, uncertain);
+      if (assignment.changed || assignment.previousGlobalId === undefined) this.emitIdentity(track.id, assignment, frame);
+    }
+    stages.identity += performance.now() - t;
+  }
+
+  private emitIdentity(
+    trackId: number,
+    assignment: { globalId: number; similarity: number; name?: string; changed: boolean; previousGlobalId?: number; isNew?: boolean },
+    frame: Frame,
+  ): void {
+    const p = this.parts;
+    const known = this.counters.globalIds;
+    const event = {
+      cameraIndex: p.cameraIndex,
+      trackId,
+      globalId: assignment.globalId,
+      previousGlobalId: assignment.previousGlobalId,
+      similarity: assignment.similarity,
+      name: assignment.name,
+      frameIndex: frame.frameIndex,
+      timestamp: frame.pts,
+    };
+    if (assignment.changed) p.emit('identity:changed', event);
+    else if (!known.has(assignment.globalId) || assignment.isNew !== false) p.emit('identity:assigned', event);
+    known.add(assignment.globalId);
+  }
+
+  private emitZoneEvent(event: { type: 'enter' | 'exit'; zone: string; trackId: number; globalId?: number; frameIndex: number; timestamp: number; dwell?: number }): void {
+    const p = this.parts;
+    const payload = {
+      cameraIndex: p.cameraIndex,
+      zone: event.zone,
+      trackId: event.trackId,
+      globalId: event.globalId,
+      frameIndex: event.frameIndex,
+      timestamp: event.timestamp,
+      dwell: event.dwell,
+      occupancy: p.zoneMonitor.occupancy(event.zone),
+    };
+    p.emit(event.type === 'enter' ? 'zone:enter' : 'zone:exit', payload);
+  }
+
+  private async writeOutputs(frame: Frame, active: readonly Track[]): Promise<void> {
+    const p = this.parts;
+    const stages = this.counters.stages;
+    const boxes: OverlayBox[] = [];
+    let t = performance.now();
+    for (const track of active) {
+      const identity = p.gallery?.get(p.cameraIndex, track.id);
+      if (identity !== undefined) this.counters.globalIds.add(identity.globalId);
+      const zones = p.zoneMonitor.zonesOf(track.id);
+      await p.csv.write({
+        frameIndex: frame.frameIndex,
+        timestamp: frame.pts,
+        camera: p.cameraIndex,
+        trackId: track.id,
+        globalId: identity?.globalId,
+        x1: track.x1,
+        y1: track.y1,
+        x2: track.x2,
+        y2: track.y2,
+        score: track.score,
+        similarity: identity?.similarity,
+        personName: identity?.name,
+        zones,
+      });
+      boxes.push({ x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, trackId: track.id, globalId: identity?.globalId, name: identity?.name });
+    }
+    stages.csv += performance.now() - t;
+
+    const wantPreview = p.previewInterval !== undefined && performance.now() - this.lastPreviewAt >= p.previewInterval * 1000;
+    if (p.annotator === undefined || (p.video === undefined && !wantPreview)) return;
+    t = performance.now();
+    const zones = p.zonePolygons.map((z) => ({ name: z.name, polygon: z.polygon, count: p.zoneMonitor.occupancy(z.name) }));
+    const rgba = p.annotator.annotate(frame, { boxes, zones, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
+    stages.annotate += performance.now() - t;
+    if (wantPreview) {
+      this.lastPreviewAt = performance.now();
+      p.emit('preview', { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, width: frame.width, height: frame.height, rgba });
+    }
+    if (p.video !== undefined) {
+      t = performance.now();
+      await p.video.write(rgba);
+      stages.encode += performance.now() - t;
+    }
+  }
+}
+
+export type { ZoneDefinition };

@@ -1,0 +1,145 @@
+/**
+ * Pipeline configuration: one schema (zod) for objects and YAML/JSON files, with defaults.
+ * `configs/config.yaml` is the documented example; every field is optional.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+const positiveInt = z.number().int().positive();
+const unitInterval = z.number().min(0).max(1);
+
+const detectorSchema = z
+  .object({
+    /** Explicit ONNX file; otherwise the model resolver looks it up by `modelId`. */
+    modelPath: z.string().optional(),
+    modelId: z.string().default('yolox-nano'),
+    /** 'yolox' or 'yolov8'; detected from the output shape when omitted. */
+    format: z.enum(['yolox', 'yolov8']).optional(),
+    scoreThreshold: unitInterval.default(0.3),
+    nmsThreshold: unitInterval.default(0.45),
+    /** COCO class ids to keep; persons only by default. */
+    classes: z.array(z.number().int().min(0)).min(1).default([0]),
+    intraOpNumThreads: positiveInt.optional(),
+    executionProviders: z.array(z.string()).optional(),
+  })
+  .strict();
+
+const reidSchema = z
+  .object({
+    modelPath: z.string().optional(),
+    modelId: z.string().default('osnet-x0.25-msmt17'),
+    /** Set false to run detection and tracking only (no global identities). */
+    enabled: z.boolean().default(true),
+    /** Embed a confirmed track again after this many frames even when its identity is settled. */
+    refreshInterval: positiveInt.default(15),
+    /** While a track's identity is uncertain (few observations, or near the threshold), embed it this often. */
+    uncertainInterval: positiveInt.default(3),
+    /** Observations after which a track's identity counts as settled. */
+    settledObservations: positiveInt.default(5),
+    /** Crops smaller than this (pixels) are not embedded: too little appearance to go on. */
+    minCropWidth: positiveInt.default(16),
+    minCropHeight: positiveInt.default(32),
+    intraOpNumThreads: positiveInt.optional(),
+  })
+  .strict();
+
+const streamSchema = z
+  .object({
+    bufferSize: positiveInt.default(30),
+    syncTolerance: z.number().min(0).default(0.1),
+    rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
+    maxWidth: positiveInt.optional(),
+    maxHeight: positiveInt.optional(),
+    connectTimeout: z.number().positive().default(15),
+    stallTimeout: z.number().positive().default(10),
+    ffmpegPath: z.string().optional(),
+  })
+  .strict();
+
+const outputSchema = z
+  .object({
+    dir: z.string().default('outputs'),
+    /** Time zone of the folder and file names: an IANA name or a fixed offset such as '+07:00' (the seed's UTC+7). */
+    timeZone: z.string().default('+07:00'),
+    /** Write the annotated MP4 per camera. */
+    video: z.boolean().default(true),
+    /** x264 preset of the annotated MP4. */
+    videoPreset: z.string().default('veryfast'),
+    videoCrf: z.number().int().min(0).max(51).default(23),
+    /** Zip the job folder when the job ends (also after a cancel or a failure midway). */
+    zip: z.boolean().default(true),
+  })
+  .strict();
+
+const processingSchema = z
+  .object({
+    /** Run the detector on every k-th frame and let the tracker predict in between. */
+    detectionStride: positiveInt.default(1),
+    /** Read files at their native frame rate instead of as fast as possible. */
+    realtime: z.boolean().default(false),
+    /** Seconds between progress events. */
+    progressInterval: z.number().positive().default(1),
+  })
+  .strict();
+
+const identitySchema = z
+  .object({
+    similarityThreshold: unitInterval.default(0.8),
+  })
+  .passthrough();
+
+/** Schema of the whole configuration. Unknown top-level keys are rejected to catch typos. */
+export const pipelineConfigSchema = z
+  .object({
+    detector: detectorSchema.default(() => detectorSchema.parse({})),
+    reid: reidSchema.default(() => reidSchema.parse({})),
+    tracker: z.record(z.string(), z.unknown()).default(() => ({})),
+    identity: identitySchema.default(() => identitySchema.parse({})),
+    streams: streamSchema.default(() => streamSchema.parse({})),
+    output: outputSchema.default(() => outputSchema.parse({})),
+    processing: processingSchema.default(() => processingSchema.parse({})),
+    /** Directory of the ONNX weights; defaults to $MULTICAM_REID_MODELS through the resolver. */
+    modelsDir: z.string().optional(),
+  })
+  .strict();
+
+/** The configuration as written by a user: every field optional. */
+export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
+/** The configuration after defaults are applied. */
+export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
+
+/**
+ * Validates a configuration object (defaults filled in). An invalid field is a
+ * {@link ConfigError} whose message names the field path, e.g. `detector.scoreThreshold`.
+ */
+export function parseConfig(input: unknown, origin = 'configuration'): PipelineConfig {
+  const parsed = pipelineConfigSchema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0]!;
+  const field = first.path.length > 0 ? first.path.join('.') : '(root)';
+  const all = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new ConfigError('INVALID_CONFIG', `invalid ${origin}: field "${field}" — ${all}`, { culprit: field });
+}
+
+/** Reads and validates a YAML or JSON configuration file. */
+export function loadConfigFile(filePath: string): PipelineConfig {
+  if (!existsSync(filePath)) {
+    throw new ConfigError('INVALID_CONFIG', `configuration file not found: ${filePath}`, { culprit: filePath });
+  }
+  const text = readFileSync(filePath, 'utf8');
+  let data: unknown;
+  try {
+    data = path.extname(filePath).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    throw new ConfigError('INVALID_CONFIG', `cannot parse configuration file ${filePath}: ${(cause as Error).message}`, { culprit: filePath, cause });
+  }
+  return parseConfig(data, `configuration file ${filePath}`);
+}
+
+/** Accepts a config object, a path to a YAML/JSON file, or nothing (all defaults). */
+export function resolveConfig(config: PipelineConfigInput | string | undefined): PipelineConfig {
+  return typeof config === 'string' ? loadConfigFile(config) : parseConfig(config ?? {});
+}

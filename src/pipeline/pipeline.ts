@@ -1,0 +1,540 @@
+/**
+ * DetectionTrackingPipeline: loads the models once, then runs jobs. A job reads every camera
+ * independently and in parallel, runs detection → tracking → ReID → identity → zones →
+ * outputs per frame (see CameraWorker), and finalises every output however it ends.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import PQueue from 'p-queue';
+import { ConfigError, MulticamReidError } from '../errors.js';
+import { parseStreamUrls } from '../streams/url.js';
+import { StreamReader } from '../streams/stream-reader.js';
+import { PersonDetector } from '../models/person-detector.js';
+import { ReidEmbedder } from '../models/reid-embedder.js';
+import { ByteTracker } from '../tracking/byte-tracker.js';
+import { IdentityGallery } from '../identity/gallery.js';
+import { registerReferenceImages } from '../identity/reference-persons.js';
+import { ZoneMonitor } from '../zones/zone-monitor.js';
+import { loadZonesFile, parseZones, zonesForCamera } from '../zones/zone-config.js';
+import type { ZonesByCamera } from '../zones/types.js';
+import { FrameAnnotator } from '../output/annotator.js';
+import { VideoWriter } from '../output/video-writer.js';
+import { TracksCsvWriter } from '../output/tracks-csv.js';
+import { writeZoneReport } from '../output/zone-report.js';
+import { fileStamp, jobFolderName, zipName } from '../output/naming.js';
+import { zipDirectory } from '../output/zip.js';
+import { resolveConfig, type PipelineConfig, type PipelineConfigInput } from './config.js';
+import type { ProcessVideoOptions } from './options.js';
+import { Job } from './job.js';
+import { CameraWorker, emptyStageTimings } from './camera-worker.js';
+import { ReidGate } from './reid-gate.js';
+import type { CameraResult, CameraState, JobEvents, JobResult, JobStatus, StageTimings } from './events.js';
+
+/** Options validated before a job starts, with the configuration's defaults applied. */
+interface JobPlan {
+  sources: string[];
+  similarityThreshold: number;
+  outputRoot: string;
+  outputVideoPath?: string;
+  maxDurationSeconds?: number;
+  zones: ZonesByCamera;
+  detectionStride: number;
+  realtime: boolean;
+  previewInterval?: number;
+  timeZone: string;
+  now: Date;
+  referencePersons: Array<{ name: string; imagePaths: string[] }>;
+}
+
+interface LoadedModels {
+  detector: PersonDetector;
+  embedder?: ReidEmbedder;
+}
+
+const MAX_DURATION = Symbol('max-duration');
+
+export class DetectionTrackingPipeline {
+  /** The validated configuration (defaults applied). */
+  readonly config: PipelineConfig;
+  private models?: Promise<LoadedModels>;
+
+  /**
+   * @param config a configuration object, or the path of a YAML/JSON configuration file
+   *   (see `configs/config.yaml`). Invalid fields throw a {@link ConfigError} naming the field.
+   */
+  constructor(config?: PipelineConfigInput | string) {
+    this.config = resolveConfig(config);
+  }
+
+  /** Loads (once) and returns the detector and the ReID embedder. Missing or wrong models reject with a ModelError. */
+  load(): Promise<LoadedModels> {
+    this.models ??= this.loadModels().catch((error: unknown) => {
+      this.models = undefined; // let a later call retry, e.g. after the user fixed the path
+      throw error;
+    });
+    return this.models;
+  }
+
+  /**
+   * Starts a job. Invalid options (sources, zones, thresholds) throw here, synchronously,
+   * before anything is written; failures after that (a model that cannot load, a source that
+   * cannot be opened) make `job.result` resolve with status `failed` and emit 'error'.
+   */
+  processVideo(options: ProcessVideoOptions): Job {
+    const plan = this.plan(options);
+    return new Job(randomUUID(), (job, signal) => this.runJob(job, plan, signal), options.signal);
+  }
+
+  /** Releases the ONNX sessions. */
+  async release(): Promise<void> {
+    const models = this.models;
+    this.models = undefined;
+    if (models === undefined) return;
+    const loaded = await models.catch(() => undefined);
+    await loaded?.detector.release();
+    await loaded?.embedder?.release();
+  }
+
+  private async loadModels(): Promise<LoadedModels> {
+    const { detector: d, reid: r, modelsDir } = this.config;
+    if (modelsDir !== undefined) process.env.MULTICAM_REID_MODELS ??= modelsDir;
+    const detector = await PersonDetector.load({
+      modelPath: d.modelPath,
+      modelId: d.modelId,
+      format: d.format,
+      scoreThreshold: d.scoreThreshold,
+      nmsThreshold: d.nmsThreshold,
+      classes: d.classes,
+      intraOpNumThreads: d.intraOpNumThreads,
+      executionProviders: d.executionProviders,
+    });
+    if (!r.enabled) return { detector };
+    const embedder = await ReidEmbedder.load({ modelPath: r.modelPath, modelId: r.modelId, intraOpNumThreads: r.intraOpNumThreads });
+    return { detector, embedder };
+  }
+
+  private plan(options: ProcessVideoOptions): JobPlan {
+    const cfg = this.config;
+    if (options.sources !== undefined && options.videoPath !== undefined) {
+      throw new ConfigError('INVALID_OPTION', 'give either videoPath or sources, not both', { culprit: 'sources' });
+    }
+    const sources = options.sources !== undefined ? options.sources.flatMap((s) => parseStreamUrls(s)) : parseStreamUrls(options.videoPath ?? '');
+    if (sources.length === 0) throw new ConfigError('INVALID_OPTION', 'no source given: set videoPath (one URL/path, or several separated by commas or newlines) or sources', { culprit: 'videoPath' });
+
+    const similarityThreshold = options.similarityThreshold ?? cfg.identity.similarityThreshold;
+    checkRange('similarityThreshold', similarityThreshold, 0, 1);
+    if (options.maxDurationSeconds !== undefined) checkRange('maxDurationSeconds', options.maxDurationSeconds, Number.MIN_VALUE, Infinity);
+    const detectionStride = options.detectionStride ?? cfg.processing.detectionStride;
+    if (!Number.isInteger(detectionStride) || detectionStride < 1) {
+      throw new ConfigError('INVALID_OPTION', `detectionStride must be a whole number ≥ 1, got ${detectionStride}`, { culprit: 'detectionStride' });
+    }
+    if (options.previewInterval !== undefined) checkRange('previewInterval', options.previewInterval, Number.MIN_VALUE, Infinity);
+    if (options.outputVideoPath !== undefined && sources.length > 1) {
+      throw new ConfigError('INVALID_OPTION', 'outputVideoPath is for single-camera jobs; a multi-camera job writes one video per camera in its folder', { culprit: 'outputVideoPath' });
+    }
+    const zones = typeof options.zones === 'string' ? loadZonesFile(options.zones) : parseZones(options.zones ?? []);
+    for (const cameraKey of Object.keys(zones)) {
+      const index = Number(cameraKey);
+      if (Number.isInteger(index) && index >= sources.length) {
+        throw new ConfigError('INVALID_ZONE', `zones are given for camera ${index}, but the job has only ${sources.length} camera(s)`, { culprit: `zones.${cameraKey}` });
+      }
+    }
+    const referencePersons = options.referencePersons ?? [];
+    for (const person of referencePersons) {
+      for (const imagePath of person.imagePaths) {
+        if (!existsSync(imagePath)) throw new ConfigError('INVALID_OPTION', `reference image of "${person.name}" not found: ${imagePath}`, { culprit: imagePath });
+      }
+    }
+    const timeZone = options.timeZone ?? cfg.output.timeZone;
+    const now = options.now ?? new Date();
+    jobFolderName(now, timeZone); // validates the time zone before any work
+    return {
+      sources,
+      similarityThreshold,
+      outputRoot: path.resolve(options.outputDir ?? cfg.output.dir),
+      outputVideoPath: options.outputVideoPath,
+      maxDurationSeconds: options.maxDurationSeconds,
+      zones,
+      detectionStride,
+      realtime: options.realtime ?? cfg.processing.realtime,
+      previewInterval: options.previewInterval,
+      timeZone,
+      now,
+      referencePersons,
+    };
+  }
+
+  private async runJob(job: Job, plan: JobPlan, signal: AbortSignal): Promise<JobResult> {
+    const cfg = this.config;
+    const started = Date.now();
+    const warnings: string[] = [];
+    const emit = <E extends keyof JobEvents>(event: E, ...args: Parameters<JobEvents[E]>): void => {
+      (job.emit as (e: E, ...a: Parameters<JobEvents[E]>) => boolean)(event, ...args);
+    };
+    const warn = (message: string, cameraIndex?: number, code?: string): void => {
+      warnings.push(cameraIndex === undefined ? message : `camera ${cameraIndex}: ${message}`);
+      emit('warning', { message, cameraIndex, code });
+    };
+    const result: JobResult = {
+      jobId: job.id,
+      status: 'failed',
+      cameras: [],
+      identities: 0,
+      startedAt: new Date(started).toISOString(),
+      endedAt: '',
+      elapsedSeconds: 0,
+      stages: emptyStageTimings(),
+      warnings,
+      stopReason: 'error',
+    };
+    const finish = (status: JobStatus, error?: MulticamReidError): JobResult => {
+      result.status = status;
+      result.endedAt = new Date().toISOString();
+      result.elapsedSeconds = (Date.now() - started) / 1000;
+      if (error !== undefined) result.error = { code: error.code, message: error.message };
+      if (status === 'cancelled') emit('cancelled', result);
+      else if (status === 'failed') emit('error', error ?? new MulticamReidError('STREAM_FAILED', 'job failed'), result);
+      else emit('done', result);
+      return result;
+    };
+
+    // 1. models and sources — nothing is written until both are ready
+    const readers: StreamReader[] = [];
+    let models: LoadedModels;
+    try {
+      models = await this.load();
+      if (signal.aborted) return finish('cancelled');
+      const s = cfg.streams;
+      plan.sources.forEach((source, cameraIndex) => {
+        const reader = new StreamReader(source, {
+          cameraIndex,
+          bufferSize: s.bufferSize,
+          rtspTransport: s.rtspTransport,
+          maxWidth: s.maxWidth,
+          maxHeight: s.maxHeight,
+          connectTimeout: s.connectTimeout,
+          stallTimeout: s.stallTimeout,
+          ffmpegPath: s.ffmpegPath,
+          realtime: plan.realtime,
+          pixelFormat: 'rgb24',
+        });
+        readers.push(reader);
+        this.forwardReaderEvents(reader, cameraIndex, source, emit, warn);
+      });
+      await Promise.all(readers.map((r) => r.open(signal)));
+    } catch (error) {
+      await Promise.all(readers.map((r) => r.release()));
+      if (signal.aborted) return finish('cancelled');
+      return finish('failed', asLibraryError(error));
+    }
+    if (signal.aborted) {
+      await Promise.all(readers.map((r) => r.release()));
+      return finish('cancelled');
+    }
+
+    // 2. the identity gallery, shared by every camera of this job
+    let gallery: IdentityGallery | undefined;
+    if (models.embedder !== undefined) {
+      gallery = new IdentityGallery({ ...cfg.identity, similarityThreshold: plan.similarityThreshold });
+      try {
+        if (plan.referencePersons.length > 0) {
+          await registerReferenceImages(gallery, models.embedder, plan.referencePersons.flatMap((p) => p.imagePaths.map((imagePath) => ({ name: p.name, imagePath }))));
+        }
+      } catch (error) {
+        await Promise.all(readers.map((r) => r.release()));
+        return finish('failed', asLibraryError(error));
+      }
+    }
+
+    // 3. output folder and per-camera writers
+    const folderName = uniqueFolderName(plan.outputRoot, jobFolderName(plan.now, plan.timeZone));
+    const outputDir = path.join(plan.outputRoot, folderName);
+    const stamp = fileStamp(plan.now, plan.timeZone);
+    const workers: CameraWorker[] = [];
+    const cameraResults: CameraResult[] = [];
+    let setupError: MulticamReidError | undefined;
+    try {
+      await mkdir(outputDir, { recursive: true });
+      result.outputDir = outputDir;
+      for (const [cameraIndex, reader] of readers.entries()) {
+        const props = reader.getProperties();
+        const dir = path.join(outputDir, `camera_${cameraIndex}`);
+        await mkdir(dir, { recursive: true });
+        const camera: CameraResult = {
+          cameraIndex,
+          source: plan.sources[cameraIndex]!,
+          status: 'completed',
+          frames: 0,
+          detectedFrames: 0,
+          detections: 0,
+          tracks: 0,
+          globalIds: [],
+          droppedFrames: 0,
+          csvPath: path.join(dir, `tracks_${stamp}.csv`),
+          zonesPath: path.join(dir, `zones_${stamp}.json`),
+        };
+        cameraResults.push(camera);
+        const zones = zonesForCamera(plan.zones, cameraIndex);
+        const zoneMonitor = new ZoneMonitor(zones, { frameWidth: props.width, frameHeight: props.height });
+        const csv = await TracksCsvWriter.open(camera.csvPath);
+        let video: VideoWriter | undefined;
+        if (cfg.output.video) {
+          camera.videoPath = path.join(dir, `output_${stamp}.mp4`);
+          video = await VideoWriter.open(camera.videoPath, {
+            width: props.width,
+            height: props.height,
+            fps: props.fps,
+            inputPixelFormat: 'rgba',
+            preset: cfg.output.videoPreset,
+            crf: cfg.output.videoCrf,
+            ffmpegPath: cfg.streams.ffmpegPath,
+          });
+        }
+        const annotator = video !== undefined || plan.previewInterval !== undefined ? new FrameAnnotator(props.width, props.height) : undefined;
+        workers.push(
+          new CameraWorker({
+            cameraIndex,
+            source: camera.source,
+            reader,
+            detector: models.detector,
+            embedder: models.embedder,
+            gallery,
+            tracker: new ByteTracker({ ...(cfg.tracker as object), frameRate: props.fps > 0 ? props.fps : 30 }),
+            reidGate: new ReidGate(cfg.reid),
+            zoneMonitor,
+            zonePolygons: zoneMonitor.pixelPolygons(),
+            annotator,
+            video,
+            csv,
+            detectionStride: plan.detectionStride,
+            similarityThreshold: plan.similarityThreshold,
+            previewInterval: plan.previewInterval,
+            emit,
+          }),
+        );
+      }
+    } catch (error) {
+      setupError = asLibraryError(error);
+    }
+
+    emit('start', {
+      jobId: job.id,
+      sources: plan.sources,
+      outputDir,
+      cameras: readers.map((r, cameraIndex) => {
+        const p = r.getProperties();
+        return { cameraIndex, source: plan.sources[cameraIndex]!, width: p.width, height: p.height, fps: p.fps, codec: p.codec };
+      }),
+    });
+
+    // 4. run every camera in parallel; stop at max duration or on abort
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const durationTimer =
+      plan.maxDurationSeconds !== undefined ? setTimeout(() => stop.abort(MAX_DURATION), plan.maxDurationSeconds * 1000) : undefined;
+    const progressState = { lastFrames: new Map<number, number>(), lastAt: Date.now() };
+    const progressTimer = setInterval(() => this.emitProgress(job.id, started, workers, cameraResults, emit, progressState), cfg.processing.progressInterval * 1000);
+
+    const statuses: Array<{ status: JobStatus; error?: MulticamReidError }> = [];
+    if (setupError === undefined) {
+      const queue = new PQueue({ concurrency: workers.length });
+      await Promise.all(
+        workers.map((worker, i) =>
+          queue.add(async () => {
+            statuses[i] = await worker.run(stop.signal);
+            if (statuses[i]!.error !== undefined) warn(`source failed: ${statuses[i]!.error!.message}`, i, statuses[i]!.error!.code);
+          }),
+        ),
+      );
+    }
+    clearTimeout(durationTimer);
+    clearInterval(progressTimer);
+    signal.removeEventListener('abort', onAbort);
+
+    // 5. finalise every output, whatever happened above
+    await Promise.all(
+      workers.map(async (worker, i) => {
+        const camera = cameraResults[i]!;
+        try {
+          worker.finishTracks();
+        } catch (error) {
+          warn(`closing zone visits failed: ${(error as Error).message}`, i);
+        }
+        await this.finaliseCamera(worker, camera, readers[i]!, statuses[i], plan, warn);
+      }),
+    );
+    await Promise.all(readers.map((r) => r.release()));
+    const stageTotals = workers.reduce<StageTimings>((acc, w) => addStages(acc, w.counters.stages), emptyStageTimings());
+    result.stages = stageTotals;
+    result.cameras = cameraResults;
+    result.identities = gallery?.size ?? 0;
+
+    if (cfg.output.zip && result.outputDir !== undefined) {
+      const zipPath = path.join(plan.outputRoot, zipName(folderName));
+      try {
+        await zipDirectory(outputDir, zipPath);
+        result.zipPath = zipPath;
+      } catch (error) {
+        warn(`writing the ZIP failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
+      }
+    }
+    if (plan.outputVideoPath !== undefined && cameraResults[0]?.videoPath !== undefined && cameraResults[0].frames > 0) {
+      try {
+        await mkdir(path.dirname(path.resolve(plan.outputVideoPath)), { recursive: true });
+        await copyFile(cameraResults[0].videoPath, plan.outputVideoPath);
+        result.outputVideoPath = path.resolve(plan.outputVideoPath);
+      } catch (error) {
+        warn(`copying the video to ${plan.outputVideoPath} failed: ${(error as Error).message}`, 0, 'OUTPUT_FAILED');
+      }
+    }
+
+    if (setupError !== undefined) return finish('failed', setupError);
+    const aborted = stop.signal.aborted;
+    if (aborted && stop.signal.reason !== MAX_DURATION) {
+      result.stopReason = 'cancelled';
+      return finish('cancelled');
+    }
+    result.stopReason = aborted ? 'max-duration' : 'end-of-input';
+    const failed = statuses.filter((s) => s?.status === 'failed');
+    if (failed.length === workers.length && failed.length > 0) {
+      result.stopReason = 'error';
+      return finish('failed', failed[0]!.error);
+    }
+    return finish('completed');
+  }
+
+  private async finaliseCamera(
+    worker: CameraWorker,
+    camera: CameraResult,
+    reader: StreamReader,
+    outcome: { status: JobStatus; error?: MulticamReidError } | undefined,
+    plan: JobPlan,
+    warn: (message: string, cameraIndex?: number, code?: string) => void,
+  ): Promise<void> {
+    const c = worker.counters;
+    const parts = worker.parts;
+    camera.status = outcome?.status ?? 'failed';
+    if (outcome?.error !== undefined) camera.error = { code: outcome.error.code, message: outcome.error.message };
+    camera.frames = c.frames;
+    camera.detectedFrames = c.detectedFrames;
+    camera.detections = c.detections;
+    camera.tracks = c.confirmedTrackIds.size;
+    camera.globalIds = [...c.globalIds].sort((a, b) => a - b);
+    camera.droppedFrames = reader.getProperties().framesDropped;
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ['closing the tracks CSV', () => parts.csv.close()],
+      ['closing the video', async () => parts.video?.close()],
+      [
+        'writing the zone report',
+        () =>
+          writeZoneReport(camera.zonesPath, {
+            ...parts.zoneMonitor.report(),
+            camera: camera.cameraIndex,
+            source: camera.source,
+            frames: camera.frames,
+            status: camera.status,
+            timeZone: plan.timeZone,
+          }),
+      ],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        warn(`${what} failed: ${(error as Error).message}`, camera.cameraIndex, 'OUTPUT_FAILED');
+      }
+    }
+  }
+
+  private forwardReaderEvents(
+    reader: StreamReader,
+    cameraIndex: number,
+    source: string,
+    emit: <E extends keyof JobEvents>(event: E, ...args: Parameters<JobEvents[E]>) => void,
+    warn: (message: string, cameraIndex?: number, code?: string) => void,
+  ): void {
+    const states: Array<[string, CameraState]> = [
+      ['connected', 'connected'],
+      ['stalled', 'stalled'],
+      ['reconnecting', 'reconnecting'],
+      ['reconnected', 'connected'],
+      ['ended', 'ended'],
+    ];
+    for (const [reason, state] of states) {
+      reader.on(reason as 'connected', () => emit('camera:status', { cameraIndex, source, state, reason }));
+    }
+    reader.on('error', (event: { error: MulticamReidError }) => {
+      emit('camera:status', { cameraIndex, source, state: 'failed', reason: 'error', message: event.error.message });
+      warn(event.error.message, cameraIndex, event.error.code);
+    });
+  }
+
+  private emitProgress(
+    jobId: string,
+    started: number,
+    workers: CameraWorker[],
+    cameras: CameraResult[],
+    emit: <E extends keyof JobEvents>(event: E, ...args: Parameters<JobEvents[E]>) => void,
+    state: { lastFrames: Map<number, number>; lastAt: number },
+  ): void {
+    const now = Date.now();
+    const dt = Math.max(1e-3, (now - state.lastAt) / 1000);
+    state.lastAt = now;
+    let totalFps = 0;
+    const perCamera = workers.map((w, i) => {
+      const frames = w.counters.frames;
+      const fps = (frames - (state.lastFrames.get(i) ?? 0)) / dt;
+      state.lastFrames.set(i, frames);
+      totalFps += fps;
+      return {
+        cameraIndex: i,
+        source: cameras[i]!.source,
+        state: w.counters.state,
+        frames,
+        fps,
+        position: w.counters.position,
+        activeTracks: w.counters.activeTracks,
+      };
+    });
+    emit('progress', { jobId, elapsedSeconds: (now - started) / 1000, totalFps, cameras: perCamera });
+  }
+}
+
+function checkRange(name: string, value: number, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) && max !== Infinity || Number.isNaN(value) || value < min || value > max) {
+    const range = max === Infinity ? `> 0` : `between ${min} and ${max}`;
+    throw new ConfigError('INVALID_OPTION', `${name} must be a number ${range}, got ${String(value)}`, { culprit: name });
+  }
+}
+
+function asLibraryError(error: unknown): MulticamReidError {
+  if (error instanceof MulticamReidError) return error;
+  return new MulticamReidError('STREAM_FAILED', (error as Error)?.message ?? String(error), { cause: error });
+}
+
+function addStages(a: StageTimings, b: StageTimings): StageTimings {
+  const out = { ...a };
+  for (const key of Object.keys(out) as Array<keyof StageTimings>) out[key] += b[key];
+  return out;
+}
+
+/** The seed's folder name, with `_2`, `_3`… appended when a job of the same minute already wrote one. */
+function uniqueFolderName(root: string, base: string): string {
+  let name = base;
+  for (let n = 2; existsSync(path.join(root, name)) || existsSync(path.join(root, zipName(name))); n++) name = `${base}_${n}`;
+  return name;
+}
+
+/**
+ * Runs one job with a pipeline built from `options.config` (or the defaults) and releases
+ * the models when the job ends. For several jobs, build one {@link DetectionTrackingPipeline}.
+ */
+export function processVideo(options: ProcessVideoOptions & { config?: PipelineConfigInput | string }): Job {
+  const pipeline = new DetectionTrackingPipeline(options.config);
+  const job = pipeline.processVideo(options);
+  void job.result.finally(() => pipeline.release());
+  return job;
+}
