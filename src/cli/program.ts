@@ -1,0 +1,177 @@
+/**
+ * The `multicam-reid` command line: runs the main job on one or more sources with a progress
+ * bar per camera. Ctrl-C cancels the job and still finalises every output.
+ *
+ * Exit codes: 0 completed, 1 failed, 2 invalid input, 130 cancelled.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { MulticamReidError } from '../errors.js';
+import { DetectionTrackingPipeline } from '../pipeline/pipeline.js';
+import type { JobResult } from '../pipeline/events.js';
+
+export const EXIT = { completed: 0, failed: 1, invalidInput: 2, cancelled: 130 } as const;
+
+function number(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
+    return n;
+  };
+}
+
+interface RunFlags {
+  zones?: string;
+  out?: string;
+  threshold?: number;
+  maxDuration?: number;
+  config?: string;
+  stride?: number;
+  realtime?: boolean;
+  video: boolean;
+  timeZone?: string;
+  outputVideo?: string;
+  progress: boolean;
+  json?: boolean;
+}
+
+async function run(sources: string[], flags: RunFlags): Promise<number> {
+  let pipeline: DetectionTrackingPipeline;
+  let job;
+  try {
+    pipeline = new DetectionTrackingPipeline(flags.config);
+    if (!flags.video) (pipeline.config.output as { video: boolean }).video = false;
+    job = pipeline.processVideo({
+      sources,
+      zones: flags.zones,
+      outputDir: flags.out,
+      similarityThreshold: flags.threshold,
+      maxDurationSeconds: flags.maxDuration,
+      detectionStride: flags.stride,
+      realtime: flags.realtime,
+      timeZone: flags.timeZone,
+      outputVideoPath: flags.outputVideo,
+    });
+  } catch (error) {
+    if (error instanceof MulticamReidError) {
+      console.error(`multicam-reid: ${error.message}`);
+      return EXIT.invalidInput;
+    }
+    throw error;
+  }
+
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted += 1;
+    if (interrupted === 1) {
+      process.stderr.write('\nstopping: finalising the outputs (Ctrl-C again to force)…\n');
+      job.cancel('interrupted by user');
+    } else process.exit(EXIT.cancelled);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const showBars = flags.progress && process.stderr.isTTY === true;
+  const bars = showBars
+    ? new cliProgress.MultiBar(
+        { format: ' cam {camera} |{bar}| {value}/{total} frames | {fps} fps | {state}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  const cameraBars = new Map<number, cliProgress.SingleBar>();
+
+  job.on('start', (e) => {
+    console.error(`job ${e.jobId}: ${e.cameras.length} camera(s) → ${e.outputDir}`);
+    for (const c of e.cameras) {
+      console.error(`  camera ${c.cameraIndex}: ${c.source} (${c.width}x${c.height} @ ${c.fps.toFixed(2)} fps, ${c.codec})`);
+    }
+  });
+  job.on('progress', (e) => {
+    for (const c of e.cameras) {
+      if (bars !== undefined) {
+        let bar = cameraBars.get(c.cameraIndex);
+        const total = Math.max(c.frames, 1);
+        if (bar === undefined) {
+          bar = bars.create(total, 0, { camera: c.cameraIndex, fps: '0.0', state: c.state });
+          cameraBars.set(c.cameraIndex, bar);
+        }
+        bar.setTotal(Math.max(total, bar.getTotal()));
+        bar.update(c.frames, { fps: c.fps.toFixed(1), state: c.state });
+      }
+    }
+    if (bars === undefined && flags.progress) {
+      const line = e.cameras.map((c) => `cam ${c.cameraIndex}: ${c.frames} frames ${c.fps.toFixed(1)} fps ${c.state}`).join(' | ');
+      console.error(`[${e.elapsedSeconds.toFixed(1)} s] ${line}`);
+    }
+  });
+  job.on('warning', (w) => console.error(`warning: ${w.cameraIndex !== undefined ? `camera ${w.cameraIndex}: ` : ''}${w.message}`));
+
+  const result: JobResult = await job.result;
+  bars?.stop();
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+  await pipeline.release();
+
+  if (flags.json) console.log(JSON.stringify(result, null, 2));
+  else printSummary(result);
+  if (result.status === 'completed') return EXIT.completed;
+  if (result.status === 'cancelled') return EXIT.cancelled;
+  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION'].includes(result.error.code);
+  return invalid ? EXIT.invalidInput : EXIT.failed;
+}
+
+function printSummary(result: JobResult): void {
+  console.log(`status: ${result.status} (${result.stopReason}) in ${result.elapsedSeconds.toFixed(1)} s`);
+  if (result.error !== undefined) console.log(`error: [${result.error.code}] ${result.error.message}`);
+  for (const c of result.cameras) {
+    console.log(`camera ${c.cameraIndex}: ${c.frames} frames, ${c.tracks} tracks, global ids [${c.globalIds.join(', ')}] — ${c.status}`);
+    if (c.videoPath !== undefined) console.log(`  video: ${c.videoPath}`);
+    console.log(`  tracks: ${c.csvPath}`);
+    console.log(`  zones:  ${c.zonesPath}`);
+  }
+  console.log(`identities: ${result.identities}`);
+  if (result.outputVideoPath !== undefined) console.log(`video copy: ${result.outputVideoPath}`);
+  if (result.zipPath !== undefined) console.log(`ZIP: ${result.zipPath}`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('multicam-reid')
+    .description('Multi-camera person detection, tracking and re-identification.')
+    .showHelpAfterError()
+    .exitOverride();
+  program
+    .command('run')
+    .description('detect, track and identify people in one or more sources (files or stream URLs); several sources mean a multi-camera job')
+    .argument('<sources...>', 'file paths or URLs (udp://, rtsp://, rtmp://, http(s)://, srt://, file://); a comma- or newline-separated list also works')
+    .option('-z, --zones <file>', 'zones YAML/JSON file (polygons per camera)')
+    .option('-o, --out <dir>', 'parent folder of the job folder (default: outputs)')
+    .option('-t, --threshold <similarity>', 'cross-camera similarity threshold, 0–1 (default: 0.8)', number('threshold'))
+    .option('-d, --max-duration <seconds>', 'stop after this many seconds (live sources)', number('max-duration'))
+    .option('-c, --config <file>', 'pipeline configuration YAML/JSON (see configs/config.yaml)')
+    .option('-s, --stride <k>', 'run the detector every k-th frame, track in between', number('stride'))
+    .option('--realtime', 'read files at their native frame rate instead of as fast as possible')
+    .option('--no-video', 'do not write the annotated MP4s')
+    .option('--time-zone <zone>', "time zone of output names: IANA name or offset like '+07:00' (default: +07:00)")
+    .option('--output-video <file>', 'single camera: also place the annotated video here')
+    .option('--no-progress', 'do not print progress')
+    .option('--json', 'print the job result as JSON')
+    .action(async (sources: string[], flags: RunFlags) => {
+      process.exitCode = await run(sources, flags);
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const code = (error as { code?: string; exitCode?: number }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exitCode = 0;
+    else if (typeof code === 'string' && code.startsWith('commander.')) process.exitCode = EXIT.invalidInput;
+    else {
+      console.error(`multicam-reid: ${(error as Error).message}`);
+      process.exitCode = EXIT.failed;
+    }
+  }
+}

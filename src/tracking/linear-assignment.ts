@@ -1,0 +1,201 @@
+/**
+ * Optimal linear assignment (the Hungarian method with row/column potentials, in the
+ * shortest-augmenting-path form of Jonker–Volgenant) on a dense row-major cost matrix.
+ *
+ * One solver instance keeps its work buffers between calls, so a tracker that solves a few
+ * small problems per frame allocates nothing once the buffers have grown to the largest size
+ * seen. Results are views into those buffers: read them before the next call.
+ */
+
+/** Outcome of one assignment. Arrays are views into the solver's buffers, valid until its next call. */
+export interface AssignmentResult {
+  /** For each row, the assigned column or -1. Length = rows. */
+  rowToCol: Int32Array;
+  /** For each column, the assigned row or -1. Length = cols. */
+  colToRow: Int32Array;
+  /** Number of assigned pairs. */
+  matches: number;
+  /** Sum of the original costs of the assigned pairs. */
+  cost: number;
+}
+
+/** Reusable solver for rectangular assignment problems. Not shared between trackers. */
+export class LinearAssignment {
+  // Work matrix (n ≤ m after an optional transpose) and the algorithm's 1-based arrays.
+  private work = new Float64Array(0);
+  private u = new Float64Array(0);
+  private v = new Float64Array(0);
+  private minv = new Float64Array(0);
+  private p = new Int32Array(0);
+  private way = new Int32Array(0);
+  private used = new Uint8Array(0);
+  private rowToColBuf = new Int32Array(0);
+  private colToRowBuf = new Int32Array(0);
+
+  /**
+   * Minimum-cost assignment that assigns every row or every column (whichever side is
+   * smaller). All costs must be finite.
+   */
+  solve(cost: Float64Array, rows: number, cols: number): AssignmentResult {
+    this.load(cost, rows, cols, identity);
+    return this.finish(cost, rows, cols, () => true);
+  }
+
+  /**
+   * ByteTrack's `lap.lapjv(cost, extend_cost=True, cost_limit=limit)`: a pair is worth
+   * assigning only when its cost is below `limit`; among such partial assignments the one
+   * with the smallest total `cost + limit × (unassigned pairs)` is returned. Solved as a full
+   * assignment on `min(cost − limit, 0)` (a pair at or above the limit is as good as leaving
+   * both unassigned), then dropping the pairs at or above the limit.
+   */
+  solveWithLimit(cost: Float64Array, rows: number, cols: number, limit: number): AssignmentResult {
+    this.load(cost, rows, cols, (c) => (c < limit ? c - limit : 0));
+    return this.finish(cost, rows, cols, (c) => c < limit);
+  }
+
+  /**
+   * py-motmetrics' assignment: non-finite costs (NaN, ±Infinity) mark forbidden pairs; the
+   * result has the largest possible number of allowed pairs and, among those, the smallest
+   * total cost. Forbidden pairs get a cost larger than any allowed assignment could sum to.
+   */
+  solveMaxCardinality(cost: Float64Array, rows: number, cols: number): AssignmentResult {
+    const n = rows * cols;
+    let absSum = 0;
+    for (let k = 0; k < n; k++) {
+      const c = cost[k]!;
+      if (Number.isFinite(c)) absSum += Math.abs(c);
+    }
+    const forbidden = 2 * Math.min(rows, cols) * (absSum + 1) + 1;
+    this.load(cost, rows, cols, (c) => (Number.isFinite(c) ? c : forbidden));
+    return this.finish(cost, rows, cols, (c) => Number.isFinite(c));
+  }
+
+  /** Copies `cost` into the work matrix (transposed when rows > cols), mapped by `map`. */
+  private load(cost: Float64Array, rows: number, cols: number, map: (c: number) => number): void {
+    if (cost.length < rows * cols) {
+      throw new RangeError(`cost matrix has ${cost.length} entries, expected ${rows}×${cols} = ${rows * cols}`);
+    }
+    const transposed = rows > cols;
+    const n = transposed ? cols : rows;
+    const m = transposed ? rows : cols;
+    this.reserve(n, m);
+    const w = this.work;
+    for (let i = 0; i < rows; i++) {
+      const base = i * cols;
+      for (let j = 0; j < cols; j++) {
+        const value = map(cost[base + j]!);
+        if (transposed) w[j * m + i] = value;
+        else w[base + j] = value;
+      }
+    }
+  }
+
+  /** Runs the solver on the loaded matrix and maps the result back to the caller's rows/cols. */
+  private finish(cost: Float64Array, rows: number, cols: number, keep: (c: number) => boolean): AssignmentResult {
+    const transposed = rows > cols;
+    const n = transposed ? cols : rows;
+    const m = transposed ? rows : cols;
+    const rowToCol = this.rowToColBuf.subarray(0, rows).fill(-1);
+    const colToRow = this.colToRowBuf.subarray(0, cols).fill(-1);
+    let matches = 0;
+    let total = 0;
+    if (n > 0) {
+      this.hungarian(n, m);
+      const p = this.p;
+      for (let j = 1; j <= m; j++) {
+        const i = p[j]! - 1;
+        if (i < 0) continue;
+        const r = transposed ? j - 1 : i;
+        const c = transposed ? i : j - 1;
+        const value = cost[r * cols + c]!;
+        if (!keep(value)) continue;
+        rowToCol[r] = c;
+        colToRow[c] = r;
+        matches++;
+        total += value;
+      }
+    }
+    return { rowToCol, colToRow, matches, cost: total };
+  }
+
+  /**
+   * Shortest augmenting paths with potentials u (rows) and v (columns); n ≤ m. After it,
+   * p[j] is the 1-based row assigned to column j (0 = none). O(n² m) worst case, close to
+   * O(n m) when rows rarely compete for the same column, as in tracking.
+   */
+  private hungarian(n: number, m: number): void {
+    const { work: a, u, v, minv, p, way, used } = this;
+    u.fill(0, 0, n + 1);
+    v.fill(0, 0, m + 1);
+    p.fill(0, 0, m + 1);
+    way.fill(0, 0, m + 1);
+    for (let i = 1; i <= n; i++) {
+      p[0] = i;
+      let j0 = 0;
+      minv.fill(Infinity, 0, m + 1);
+      used.fill(0, 0, m + 1);
+      do {
+        used[j0] = 1;
+        const i0 = p[j0]!;
+        const rowBase = (i0 - 1) * m - 1; // a[i0][j] is work[rowBase + j] for 1-based j
+        const ui0 = u[i0]!;
+        let delta = Infinity;
+        let j1 = 0;
+        for (let j = 1; j <= m; j++) {
+          if (used[j]) continue;
+          const reduced = a[rowBase + j]! - ui0 - v[j]!;
+          if (reduced < minv[j]!) {
+            minv[j] = reduced;
+            way[j] = j0;
+          }
+          if (minv[j]! < delta) {
+            delta = minv[j]!;
+            j1 = j;
+          }
+        }
+        for (let j = 0; j <= m; j++) {
+          if (used[j]) {
+            u[p[j]!] += delta;
+            v[j] -= delta;
+          } else {
+            minv[j] -= delta;
+          }
+        }
+        j0 = j1;
+      } while (p[j0] !== 0);
+      // Flip the augmenting path.
+      do {
+        const j1 = way[j0]!;
+        p[j0] = p[j1]!;
+        j0 = j1;
+      } while (j0 !== 0);
+    }
+  }
+
+  private reserve(n: number, m: number): void {
+    if (this.work.length < n * m) this.work = new Float64Array(grow(n * m));
+    if (this.u.length < n + 1) this.u = new Float64Array(grow(n + 1));
+    if (this.v.length < m + 1) {
+      const size = grow(m + 1);
+      this.v = new Float64Array(size);
+      this.minv = new Float64Array(size);
+      this.p = new Int32Array(size);
+      this.way = new Int32Array(size);
+      this.used = new Uint8Array(size);
+    }
+    const sides = n + m; // rows and cols are n and m in some order
+    if (this.rowToColBuf.length < sides) {
+      this.rowToColBuf = new Int32Array(grow(sides));
+      this.colToRowBuf = new Int32Array(grow(sides));
+    }
+  }
+}
+
+function identity(c: number): number {
+  return c;
+}
+
+/** Capacity with headroom so that slowly growing problems do not reallocate every frame. */
+function grow(size: number): number {
+  return Math.max(16, Math.ceil(size * 1.5));
+}
