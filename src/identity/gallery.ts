@@ -151,8 +151,8 @@ export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
       box.y2 - box.y1 >= this.options.minBoxHeight &&
       score >= this.options.minDetectionScore;
 
-    let track = this.liveTracks.get(cameraIndex)?.get(trackId);
-    if (track === undefined) return this.startTrack(input, trusted, norm);
+    const track = this.liveTracks.get(cameraIndex)?.get(trackId);
+    if (track === undefined) return this.startTrack(input, trusted);
 
     track.observations++;
     track.lastSeen = timestamp;
@@ -173,7 +173,6 @@ export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
       this.rowUpdated[track.row] = timestamp;
       if (this.isReviewDue(track)) this.review(track);
     }
-    track = track satisfies TrackRecord;
     const changed = track.globalId !== previousGlobalId;
     return assignmentOf(track, this.identities[track.globalId]!, changed, changed ? previousGlobalId : undefined);
   }
@@ -268,7 +267,7 @@ export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
     return { identities, tracks };
   }
 
-  private startTrack(input: IdentityObservation, trusted: boolean, norm: number): IdentityAssignment {
+  private startTrack(input: IdentityObservation, trusted: boolean): IdentityAssignment {
     const track: TrackRecord = {
       cameraIndex: input.cameraIndex,
       trackId: input.trackId,
@@ -301,12 +300,11 @@ export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
     if (cameraTracks === undefined) this.liveTracks.set(track.cameraIndex, (cameraTracks = new Map()));
     cameraTracks.set(track.trackId, track);
     this.allTracks.push(track);
-    void norm;
 
     const event = { cameraIndex: track.cameraIndex, trackId: track.trackId, globalId: track.globalId, similarity: track.similarity };
     this.emit('assigned', identity.name === undefined ? event : { ...event, name: identity.name });
     if (identity.name !== undefined) this.emit('reference-matched', { ...event, name: identity.name });
-    return assignmentOf(track, identity, false);
+    return assignmentOf(track, identity, false, undefined, true);
   }
 
   /** Due at `confidentObservations` trusted observations, then every `reevaluateEvery`. */
@@ -444,8 +442,8 @@ function embeddingNorm(embedding: Float32Array): number {
   return Number.isFinite(sum) ? Math.sqrt(sum) : Number.NaN;
 }
 
-function assignmentOf(track: TrackRecord, identity: IdentityRecord, changed: boolean, previousGlobalId?: number): IdentityAssignment {
-  const assignment: IdentityAssignment = { globalId: track.globalId, similarity: track.similarity, changed };
+function assignmentOf(track: TrackRecord, identity: IdentityRecord, changed: boolean, previousGlobalId?: number, isNew = false): IdentityAssignment {
+  const assignment: IdentityAssignment = { globalId: track.globalId, similarity: track.similarity, isNew, changed };
   if (identity.name !== undefined) assignment.name = identity.name;
   if (previousGlobalId !== undefined) assignment.previousGlobalId = previousGlobalId;
   return assignment;

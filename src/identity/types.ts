@@ -31,6 +31,11 @@ export interface IdentityAssignment {
   similarity: number;
   /** Name of the reference person behind this identity, when it has one. */
   name?: string;
+  /**
+   * True on the first observation of this local track: the call that gave it its first
+   * global id (an existing one or a new one). The `'assigned'` event fires at the same time.
+   */
+  isNew: boolean;
   /** True when this observation moved the track to another global id. */
   changed: boolean;
   /** The id the track had before, when {@link changed} is true. */

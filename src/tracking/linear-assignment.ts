@@ -37,8 +37,8 @@ export class LinearAssignment {
    * smaller). All costs must be finite.
    */
   solve(cost: Float64Array, rows: number, cols: number): AssignmentResult {
-    this.load(cost, rows, cols, identity);
-    return this.finish(cost, rows, cols, () => true);
+    this.load(cost, rows, cols, CostMode.Plain, 0);
+    return this.finish(cost, rows, cols, CostMode.Plain, 0);
   }
 
   /**
@@ -49,8 +49,8 @@ export class LinearAssignment {
    * both unassigned), then dropping the pairs at or above the limit.
    */
   solveWithLimit(cost: Float64Array, rows: number, cols: number, limit: number): AssignmentResult {
-    this.load(cost, rows, cols, (c) => (c < limit ? c - limit : 0));
-    return this.finish(cost, rows, cols, (c) => c < limit);
+    this.load(cost, rows, cols, CostMode.Limit, limit);
+    return this.finish(cost, rows, cols, CostMode.Limit, limit);
   }
 
   /**
@@ -66,12 +66,12 @@ export class LinearAssignment {
       if (Number.isFinite(c)) absSum += Math.abs(c);
     }
     const forbidden = 2 * Math.min(rows, cols) * (absSum + 1) + 1;
-    this.load(cost, rows, cols, (c) => (Number.isFinite(c) ? c : forbidden));
-    return this.finish(cost, rows, cols, (c) => Number.isFinite(c));
+    this.load(cost, rows, cols, CostMode.Forbidden, forbidden);
+    return this.finish(cost, rows, cols, CostMode.Forbidden, forbidden);
   }
 
-  /** Copies `cost` into the work matrix (transposed when rows > cols), mapped by `map`. */
-  private load(cost: Float64Array, rows: number, cols: number, map: (c: number) => number): void {
+  /** Copies `cost` into the work matrix (transposed when rows > cols), transformed per `mode`. */
+  private load(cost: Float64Array, rows: number, cols: number, mode: CostMode, param: number): void {
     if (cost.length < rows * cols) {
       throw new RangeError(`cost matrix has ${cost.length} entries, expected ${rows}×${cols} = ${rows * cols}`);
     }
@@ -83,7 +83,7 @@ export class LinearAssignment {
     for (let i = 0; i < rows; i++) {
       const base = i * cols;
       for (let j = 0; j < cols; j++) {
-        const value = map(cost[base + j]!);
+        const value = workCost(cost[base + j]!, mode, param);
         if (transposed) w[j * m + i] = value;
         else w[base + j] = value;
       }
@@ -91,7 +91,7 @@ export class LinearAssignment {
   }
 
   /** Runs the solver on the loaded matrix and maps the result back to the caller's rows/cols. */
-  private finish(cost: Float64Array, rows: number, cols: number, keep: (c: number) => boolean): AssignmentResult {
+  private finish(cost: Float64Array, rows: number, cols: number, mode: CostMode, param: number): AssignmentResult {
     const transposed = rows > cols;
     const n = transposed ? cols : rows;
     const m = transposed ? rows : cols;
@@ -108,7 +108,7 @@ export class LinearAssignment {
         const r = transposed ? j - 1 : i;
         const c = transposed ? i : j - 1;
         const value = cost[r * cols + c]!;
-        if (!keep(value)) continue;
+        if (!isKept(value, mode, param)) continue;
         rowToCol[r] = c;
         colToRow[c] = r;
         matches++;
@@ -191,8 +191,24 @@ export class LinearAssignment {
   }
 }
 
-function identity(c: number): number {
+/** How caller costs become work costs: as they are, against a limit, or with forbidden pairs. */
+const enum CostMode {
+  Plain,
+  Limit,
+  Forbidden,
+}
+
+function workCost(c: number, mode: CostMode, param: number): number {
+  if (mode === CostMode.Limit) return c < param ? c - param : 0;
+  if (mode === CostMode.Forbidden) return Number.isFinite(c) ? c : param;
   return c;
+}
+
+/** Whether a solved pair is a real assignment (not a stand-in for "unassigned"). */
+function isKept(c: number, mode: CostMode, param: number): boolean {
+  if (mode === CostMode.Limit) return c < param;
+  if (mode === CostMode.Forbidden) return Number.isFinite(c);
+  return true;
 }
 
 /** Capacity with headroom so that slowly growing problems do not reallocate every frame. */

@@ -1,0 +1,200 @@
+/**
+ * Options of {@link ByteTracker}. Defaults are ByteTrack's (Zhang et al., ECCV 2022) for the
+ * motion part and BoT-SORT's (Aharon et al., 2022) for the optional appearance part.
+ */
+import { ConfigError } from '../errors.js';
+
+/** How IoU and appearance costs are combined when detections carry embeddings. */
+export type AppearanceFusion = 'min' | 'weighted';
+
+export interface ByteTrackerOptions {
+  /**
+   * Detections scoring above this take part in the first association and may start tracks;
+   * those between {@link lowThreshold} and this one only extend existing tracks (second
+   * association). ByteTrack's `track_thresh`.
+   * Raising it keeps weak false positives out of the first pass but leans more on the
+   * second pass to bridge occlusions; lowering it lets uncertain boxes steal tracks.
+   * @default 0.5
+   */
+  trackThreshold: number;
+  /**
+   * Detections scoring at or below this are ignored entirely. Between it and
+   * {@link trackThreshold} they are only used to keep tracked objects alive through
+   * occlusion and blur — ByteTrack's key idea.
+   * @default 0.1
+   */
+  lowThreshold: number;
+  /**
+   * An unmatched high-score detection starts a new (unconfirmed) track only when its score
+   * reaches this. ByteTrack's `det_thresh`. Higher values mean fewer spurious tracks but
+   * later starts.
+   * @default trackThreshold + 0.1
+   */
+  newTrackThreshold: number;
+  /**
+   * Largest cost accepted in the first association, where the cost is 1 − IoU (multiplied
+   * by the detection score when {@link fuseScore} is on, optionally mixed with appearance).
+   * ByteTrack's `match_thresh`. Higher values keep identities through fast motion or low
+   * frame rates but risk swapping neighbours.
+   * @default 0.8
+   */
+  matchThreshold: number;
+  /**
+   * Largest IoU distance (1 − IoU) accepted when low-score detections are matched to the
+   * tracks left over by the first association. Hard-coded to 0.5 in ByteTrack.
+   * @default 0.5
+   */
+  lowMatchThreshold: number;
+  /**
+   * Largest cost accepted when a track seen in one frame only (unconfirmed) is matched to a
+   * detection in the next. Hard-coded to 0.7 in ByteTrack. Lower values confirm fewer tracks.
+   * @default 0.7
+   */
+  unconfirmedMatchThreshold: number;
+  /**
+   * Multiply the IoU similarity by the detection score in the first and unconfirmed
+   * associations (ByteTrack's `fuse_score`, off in its MOT20 setting), so that confident
+   * detections win ties.
+   * @default true
+   */
+  fuseScore: boolean;
+  /**
+   * How many frames (at 30 fps) a lost track is kept for re-identification by motion before
+   * it is removed. Scaled by {@link frameRate}: the track is kept for
+   * `floor(frameRate / 30 × trackBuffer)` frames. ByteTrack's `track_buffer`.
+   * Larger buffers bridge longer occlusions but let stale tracks grab newcomers.
+   * @default 30
+   */
+  trackBuffer: number;
+  /**
+   * Frame rate of the input (frames per second, counting frames passed to `advance()`).
+   * Only scales {@link trackBuffer}.
+   * @default 30
+   */
+  frameRate: number;
+  /**
+   * Tracks whose box area (px²) is at or below this are left out of `active` (they are still
+   * tracked). ByteTrack's `min_box_area` in its demo. 0 reports everything.
+   * @default 10
+   */
+  minBoxArea: number;
+  /**
+   * Combination of IoU and appearance costs when both a track and a detection have an
+   * embedding. `'min'` (BoT-SORT): cost = min(IoU cost, appearance cost), where the
+   * appearance cost is half the cosine distance and counts only when it passes both gates —
+   * appearance can rescue a poorly overlapping match but never veto a good one.
+   * `'weighted'`: cost = (1 − w)·IoU cost + w·appearance cost for pairs passing both gates,
+   * the IoU cost alone otherwise — appearance also separates well-overlapping neighbours.
+   * @default 'min'
+   */
+  appearanceFusion: AppearanceFusion;
+  /**
+   * Weight w of the appearance cost in `'weighted'` fusion (0 ignores appearance, 1 ignores
+   * IoU among gated pairs). Unused by `'min'`.
+   * @default 0.5
+   */
+  appearanceWeight: number;
+  /**
+   * Proximity gate: appearance is considered only for pairs whose IoU distance (1 − IoU) is at
+   * most this. BoT-SORT's `proximity_thresh`. Larger values let look-alikes far away match.
+   * @default 0.5
+   */
+  proximityGate: number;
+  /**
+   * Appearance gate: appearance is considered only when half the cosine distance
+   * ((1 − cos) / 2) is at most this. BoT-SORT's `appearance_thresh`. Smaller values demand
+   * closer looks before appearance overrides motion.
+   * @default 0.25
+   */
+  appearanceGate: number;
+  /**
+   * Smoothing of a track's embedding: `e ← α·e + (1 − α)·new`, then L2-normalised. BoT-SORT's
+   * `alpha`. Higher values resist one-off bad crops (occlusion) but adapt slower to pose changes.
+   * @default 0.9
+   */
+  embeddingMomentum: number;
+}
+
+/** ByteTrack/BoT-SORT defaults (newTrackThreshold is derived from trackThreshold). */
+export const DEFAULT_BYTE_TRACKER_OPTIONS: Readonly<Omit<ByteTrackerOptions, 'newTrackThreshold'>> = Object.freeze({
+  trackThreshold: 0.5,
+  lowThreshold: 0.1,
+  matchThreshold: 0.8,
+  lowMatchThreshold: 0.5,
+  unconfirmedMatchThreshold: 0.7,
+  fuseScore: true,
+  trackBuffer: 30,
+  frameRate: 30,
+  minBoxArea: 10,
+  appearanceFusion: 'min',
+  appearanceWeight: 0.5,
+  proximityGate: 0.5,
+  appearanceGate: 0.25,
+  embeddingMomentum: 0.9,
+});
+
+/** Fills defaults and validates; throws {@link ConfigError} `INVALID_OPTION` naming the field. */
+export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> = {}): ByteTrackerOptions {
+  const merged = { ...DEFAULT_BYTE_TRACKER_OPTIONS, ...definedOnly(options) };
+  const resolved: ByteTrackerOptions = {
+    ...merged,
+    newTrackThreshold: options.newTrackThreshold ?? merged.trackThreshold + 0.1,
+  };
+  for (const key of [
+    'trackThreshold',
+    'lowThreshold',
+    'newTrackThreshold',
+    'matchThreshold',
+    'lowMatchThreshold',
+    'unconfirmedMatchThreshold',
+    'appearanceWeight',
+    'proximityGate',
+    'appearanceGate',
+    'embeddingMomentum',
+  ] as const) {
+    requireRange(key, resolved[key], 0, key === 'newTrackThreshold' ? 1.1 : 1);
+  }
+  if (resolved.lowThreshold > resolved.trackThreshold) {
+    throw new ConfigError(
+      'INVALID_OPTION',
+      `tracker option lowThreshold (${resolved.lowThreshold}) is above trackThreshold (${resolved.trackThreshold}); set lowThreshold ≤ trackThreshold`,
+      { culprit: 'lowThreshold' },
+    );
+  }
+  if (!Number.isInteger(resolved.trackBuffer) || resolved.trackBuffer < 0) {
+    throw invalid('trackBuffer', resolved.trackBuffer, 'a whole number of frames ≥ 0');
+  }
+  if (!(resolved.frameRate > 0) || !Number.isFinite(resolved.frameRate)) {
+    throw invalid('frameRate', resolved.frameRate, 'a positive number of frames per second');
+  }
+  if (!(resolved.minBoxArea >= 0) || !Number.isFinite(resolved.minBoxArea)) {
+    throw invalid('minBoxArea', resolved.minBoxArea, 'an area in px² ≥ 0');
+  }
+  if (typeof resolved.fuseScore !== 'boolean') throw invalid('fuseScore', resolved.fuseScore, 'true or false');
+  if (resolved.appearanceFusion !== 'min' && resolved.appearanceFusion !== 'weighted') {
+    throw invalid('appearanceFusion', resolved.appearanceFusion, "'min' or 'weighted'");
+  }
+  return resolved;
+}
+
+/** Number of frames a lost track survives: ByteTrack's `int(frame_rate / 30 * track_buffer)`. */
+export function maxFramesLost(options: Pick<ByteTrackerOptions, 'frameRate' | 'trackBuffer'>): number {
+  return Math.floor((options.frameRate / 30) * options.trackBuffer);
+}
+
+function requireRange(key: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !(value >= min && value <= max)) {
+    throw invalid(key, value, `a number in [${min}, ${max}]`);
+  }
+}
+
+function invalid(key: string, value: unknown, expected: string): ConfigError {
+  return new ConfigError('INVALID_OPTION', `tracker option ${key} is ${String(value)}; expected ${expected}`, {
+    culprit: key,
+  });
+}
+
+/** Drops keys explicitly set to undefined so that they do not override defaults. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
