@@ -17,11 +17,13 @@ export type ErrorCode =
   | 'MODEL_NOT_FOUND'
   | 'MODEL_MISMATCH'
   | 'MODEL_CORRUPT'
+  | 'INFERENCE_FAILED'
   | 'DOWNLOAD_FAILED'
   | 'CHECKSUM_MISMATCH'
   | 'FFMPEG_FAILED'
   | 'OUTPUT_FAILED'
   | 'INVALID_MOT_FILE'
+  | 'INVALID_DETECTION'
   | 'ABORTED';
 
 /** Base class of every error the library throws on purpose. */

@@ -1,17 +1,46 @@
 /**
  * multicam-reid — multi-camera person detection, tracking and re-identification for Node.js.
  *
+ * The main entry points are {@link DetectionTrackingPipeline} / {@link processVideo} (the whole
+ * job), {@link MultiStreamReader} and {@link parseStreamUrls} (reading cameras). The stages
+ * are exported too, for hosts that wire their own loop.
+ *
  * @packageDocumentation
  */
 export * from './errors.js';
-export type { Frame, ImageView, PixelFormat } from './streams/frame.js';
-export type { Detection } from './models/types.js';
-export type { Track, TrackerDetection, TrackerUpdate, TrackState } from './tracking/types.js';
 
 // The main job
 export { DetectionTrackingPipeline, processVideo } from './pipeline/pipeline.js';
-export { Job } from './pipeline/job.js';
+export { Job, type JobEmitter } from './pipeline/job.js';
 export { parseConfig, loadConfigFile, pipelineConfigSchema } from './pipeline/config.js';
 export type { PipelineConfig, PipelineConfigInput } from './pipeline/config.js';
 export type { ProcessVideoOptions, ReferencePersonOption, ZonesOption } from './pipeline/options.js';
 export type * from './pipeline/events.js';
+
+// Streams
+export type { Frame, ImageView, PixelFormat } from './streams/frame.js';
+export * from './streams/index.js';
+
+// Models
+export type { Detection } from './models/types.js';
+export { PersonDetector } from './models/person-detector.js';
+export { ReidEmbedder } from './models/reid-embedder.js';
+export { cosineSimilarity } from './models/similarity.js';
+export { resolveModel } from './models/resolver.js';
+
+// Tracking and evaluation
+export type { Track, TrackerDetection, TrackerUpdate, TrackState } from './tracking/types.js';
+export { ByteTracker } from './tracking/byte-tracker.js';
+export { DEFAULT_BYTE_TRACKER_OPTIONS, type ByteTrackerOptions, type AppearanceFusion } from './tracking/options.js';
+export { computeMotMetrics, aggregateMotMetrics, formatMotTable, type MotMetrics, type MotMetricsOptions } from './eval/mot-metrics.js';
+export { readMotFile, parseMot, type MotRecord } from './eval/mot-file.js';
+
+// Identity, zones, outputs
+export * from './identity/index.js';
+export * from './zones/index.js';
+export { FrameAnnotator, type Overlay, type OverlayBox, type OverlayZone, type FrameAnnotatorOptions } from './output/annotator.js';
+export { VideoWriter, X264_PRESETS, type VideoWriterOptions, type VideoWriterResult, type X264Preset } from './output/video-writer.js';
+export { TracksCsvWriter, TRACKS_CSV_COLUMNS, parseTracksCsv, type TrackCsvRow } from './output/tracks-csv.js';
+export { writeZoneReport, type ZoneReportDocument } from './output/zone-report.js';
+export { jobFolderName, fileStamp, zipName, DEFAULT_TIME_ZONE } from './output/naming.js';
+export { zipDirectory } from './output/zip.js';

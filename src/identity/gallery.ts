@@ -22,10 +22,11 @@ interface TrackRecord {
   trusted: number;
   firstSeen: number;
   lastSeen: number;
-  /** Exemplar row holding the track's smoothed embedding; -1 before its first trusted observation. */
+  /**
+   * Exemplar row holding the track's smoothed embedding; -1 before its first trusted
+   * observation (while its id was given without appearance evidence).
+   */
   row: number;
-  /** True while the track's id was given without appearance evidence (no trusted observation yet). */
-  provisional: boolean;
 }
 
 /** One global identity. */
@@ -164,7 +165,6 @@ export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
     if (track.row < 0) {
       // First trusted look at a track that got its id blind: match it as a new track would be.
       this.attachRow(track, embedding, timestamp);
-      track.provisional = false;
       this.searchCamera = cameraIndex;
       const row = this.store.findBest(track.row, track.globalId, this.options.similarityThreshold, this.isFreeInSearchCamera);
       if (row >= 0) this.switchTrack(track, this.store.ownerOf(row), this.store.lastSimilarity);
@@ -279,7 +279,6 @@ export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
       firstSeen: input.timestamp,
       lastSeen: input.timestamp,
       row: -1,
-      provisional: !trusted,
     };
     let identity: IdentityRecord | undefined;
     if (trusted) {

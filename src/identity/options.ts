@@ -11,6 +11,9 @@ export interface IdentityGalleryOptions {
    *
    * Raising it splits one person into several ids more often (a person seen from another
    * camera angle looks different); lowering it merges different people who dress alike.
+   * For scale: with OSNet x0.25 on crops of one store seen from six angles, the same person
+   * scored 0.51–0.86 across cameras while two different women with long dark hair and jeans
+   * scored 0.80, so no threshold separated every pair; 0.85 made no false merge there.
    * Must lie in [0, 1].
    * @default 0.8
    */

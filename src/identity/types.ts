@@ -1,8 +1,11 @@
+// Referenced from TSDoc links only.
+import type { IdentityGallery } from './gallery.js';
+
 /** One appearance of a local track, as given to {@link IdentityGallery.observe}. */
 export interface IdentityObservation {
   /** Camera (source) index, 0-based. */
   cameraIndex: number;
-  /** Local track id, unique within its camera (e.g. {@link Track.id}). */
+  /** Local track id, unique within its camera (e.g. `Track.id` from the tracker). */
   trackId: number;
   /**
    * Appearance embedding of the track's crop in this frame (e.g. from `ReidEmbedder.embed`).

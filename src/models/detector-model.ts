@@ -76,16 +76,18 @@ export function inspectDetectorModel(
   const inputHeight = fixed(inShape[2]) ? inShape[2] : fallbackInputSize;
   const inputWidth = fixed(inShape[3]) ? inShape[3] : fallbackInputSize;
   const [, a, b] = outShape;
+  const rows = yoloxGrid(inputWidth, inputHeight).rows;
   let detected = format;
   if (detected === undefined) {
-    if (fixed(a) && fixed(b)) detected = a < b ? 'yolov8' : 'yolox';
-    else if (fixed(a)) detected = 'yolov8';
-    else if (fixed(b)) detected = 'yolox';
-    else throw mismatch(modelPath, `its output ${formatShape(outShape)} has no fixed class axis to tell the format by; pass format: 'yolox' or 'yolov8'`);
+    // YOLOX has one row per grid cell, so its anchor axis comes first and equals the grid size;
+    // an Ultralytics export puts the (small) 4 + classes axis first.
+    if (a === rows && b !== rows) detected = 'yolox';
+    else if (fixed(a) && a !== rows) detected = 'yolov8';
+    else if (!fixed(a) && fixed(b)) detected = 'yolox';
+    else throw mismatch(modelPath, `its output ${formatShape(outShape)} does not tell the format apart; pass format: 'yolox' or 'yolov8'`);
   }
   if (detected === 'yolox') {
     if (!fixed(b) || b < 6) throw mismatch(modelPath, `as YOLOX, its output ${formatShape(outShape)} needs a last axis of 5 + classes`);
-    const rows = yoloxGrid(inputWidth, inputHeight).rows;
     if (fixed(a) && a !== rows) {
       throw mismatch(modelPath, `as YOLOX with a ${inputWidth}x${inputHeight} input it should have ${rows} rows (strides 8/16/32), but its output is ${formatShape(outShape)}`);
     }

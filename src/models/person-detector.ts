@@ -5,7 +5,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { ConfigError, ModelError } from '../errors.js';
 import type { ImageView } from '../streams/frame.js';
 import { DEFAULT_PREPROCESS, inspectDetectorModel, type DetectorFormat, type DetectorModelInfo } from './detector-model.js';
@@ -13,7 +12,8 @@ import { assertImageView, Letterboxer, type LetterboxLayout } from './image-ops.
 import { getModelEntry, type ModelEntry } from './manifest.js';
 import { CandidateBuffer, nonMaxSuppression } from './nms.js';
 import { resolveModel, type DownloadProgress } from './resolver.js';
-import { openSession, singleInputOutput, type SessionOptions } from './session.js';
+import { singleInputOutput, type SessionOptions } from './session.js';
+import { sharedFloat32, WorkerSession } from './worker-session.js';
 import type { Detection } from './types.js';
 import { decodeYolov8 } from './yolov8-decode.js';
 import { decodeYolox, yoloxGrid, type YoloxGrid } from './yolox-decode.js';
@@ -75,9 +75,10 @@ export interface PersonDetectorOptions extends SessionOptions {
 
 /** Buffers one in-flight detect() call owns: input tensor, output tensor and candidate storage. */
 interface WorkingSet {
+  /** Letterboxed input, in shared memory the inference worker reads. */
   input: Float32Array;
-  inputTensor: ort.Tensor;
-  output: ort.Tensor | undefined;
+  /** Raw model output written in place by the worker; undefined when the output size is dynamic. */
+  output: { data: Float32Array; dims: number[] } | undefined;
   candidates: CandidateBuffer;
 }
 
@@ -102,8 +103,9 @@ function checkPositiveInteger(value: number | undefined, name: string): void {
  * one detector. Each in-flight call takes its own set of buffers from a pool (a set is about
  * 3 MB for a 416×416 model), so calls never share scratch memory; buffers are reused once a
  * call finishes, so steady-state operation allocates only the returned detections.
- * onnxruntime sessions accept concurrent runs; with a thread count covering the machine,
- * concurrent calls mostly overlap pre-/post-processing of one frame with inference of another.
+ * Inference runs in a worker thread (see `WorkerSession`), one frame at a time, so the event
+ * loop stays free and concurrent calls overlap the letterboxing and decoding of one frame
+ * (on the calling thread) with the inference of another.
  */
 export class PersonDetector {
   /** Model input width in pixels. */
@@ -118,12 +120,13 @@ export class PersonDetector {
   private readonly letterboxer: Letterboxer;
   private readonly classes: Int32Array;
   private readonly grid: YoloxGrid | undefined;
+  private readonly inputDims: readonly number[];
   private readonly pool: WorkingSet[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private released = false;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: WorkerSession,
     private readonly info: DetectorModelInfo,
     modelPath: string,
     preprocess: ModelEntry['preprocess'],
@@ -137,6 +140,7 @@ export class PersonDetector {
     this.letterboxer = new Letterboxer(info.inputWidth, info.inputHeight, preprocess);
     this.classes = Int32Array.from(classes);
     this.grid = info.format === 'yolox' ? yoloxGrid(info.inputWidth, info.inputHeight) : undefined;
+    this.inputDims = [1, 3, info.inputHeight, info.inputWidth];
   }
 
   /**
@@ -174,7 +178,7 @@ export class PersonDetector {
       modelPath = path.resolve(options.modelPath!);
     }
 
-    const session = await openSession(modelPath, options, 'person detector');
+    const session = await WorkerSession.open(modelPath, options, 'person detector');
     try {
       const { input, output } = singleInputOutput(session, modelPath, 'person detector');
       const info = inspectDetectorModel(modelPath, input, output, options.format, entry, options.inputSize ?? DEFAULTS.inputSize);
@@ -199,13 +203,16 @@ export class PersonDetector {
    * @param image - A packed rgb24 or bgr24 frame of any size.
    * @returns Boxes in the frame's pixel coordinates, clipped to the frame, best score first.
    */
-  detect(image: ImageView): Promise<Detection[]> {
+  async detect(image: ImageView): Promise<Detection[]> {
     this.assertUsable();
     assertImageView(image, 'PersonDetector.detect');
     const job = this.runDetect(image);
     this.inFlight.add(job);
-    void job.finally(() => this.inFlight.delete(job)).catch(() => undefined);
-    return job;
+    try {
+      return await job;
+    } finally {
+      this.inFlight.delete(job);
+    }
   }
 
   /**
@@ -250,13 +257,8 @@ export class PersonDetector {
     }
   }
 
-  private async infer(work: WorkingSet): Promise<Float32Array> {
-    const { inputName, outputName } = this.info;
-    const results = work.output
-      ? await this.session.run({ [inputName]: work.inputTensor }, { [outputName]: work.output })
-      : await this.session.run({ [inputName]: work.inputTensor });
-    // With a preallocated output, onnxruntime fills work.output's buffer in place.
-    return (work.output ?? results[outputName]!).data as Float32Array;
+  private infer(work: WorkingSet): Promise<Float32Array> {
+    return this.session.run(this.info.inputName, work.input, this.inputDims, this.info.outputName, work.output);
   }
 
   private postprocess(output: Float32Array, layout: LetterboxLayout, candidates: CandidateBuffer): Detection[] {
@@ -291,16 +293,15 @@ export class PersonDetector {
   private acquire(): WorkingSet {
     const pooled = this.pool.pop();
     if (pooled) return pooled;
-    const input = new Float32Array(this.letterboxer.tensorLength);
-    const inputTensor = new ort.Tensor('float32', input, [1, 3, this.inputHeight, this.inputWidth]);
+    const input = sharedFloat32(this.letterboxer.tensorLength);
     const { anchors, classes, format } = this.info;
     const perAnchor = format === 'yolox' ? classes + 5 : classes + 4;
     const dims = format === 'yolox' ? [1, anchors ?? 0, perAnchor] : [1, perAnchor, anchors ?? 0];
     // Output preallocated when its size is fixed; dynamic exports get a fresh tensor per run.
-    const output = anchors === undefined ? undefined : new ort.Tensor('float32', new Float32Array(anchors * perAnchor), dims);
+    const output = anchors === undefined ? undefined : { data: sharedFloat32(anchors * perAnchor), dims };
     // One candidate per anchor at most; a dynamic-size export gets room for a 1280×1280 input.
     const capacity = anchors ?? yoloxGrid(Math.max(this.inputWidth, 1280), Math.max(this.inputHeight, 1280)).rows;
-    return { input, inputTensor, output, candidates: new CandidateBuffer(capacity) };
+    return { input, output, candidates: new CandidateBuffer(capacity) };
   }
 
   private assertUsable(): void {

@@ -70,16 +70,28 @@ export async function openSession(modelPath: string, options: SessionOptions, la
   try {
     return await ort.InferenceSession.create(bytes, sessionOptions);
   } catch (cause) {
-    const message = (cause as Error).message;
-    if (/ExecutionProvider|execution provider|backend/i.test(message)) {
-      throw new ConfigError('INVALID_OPTION', `execution providers ${JSON.stringify(sessionOptions.executionProviders)} are not available in this onnxruntime-node build (${message}). Use ['cpu'] or install a build with that provider.`, { culprit: 'executionProviders', cause });
-    }
-    throw new ModelError('MODEL_CORRUPT', `the ${label} model ${modelPath} is not a loadable ONNX model (${message}). Re-download it, or check that the path points to an .onnx file.`, { culprit: modelPath, cause });
+    throw sessionCreationError((cause as Error).message, modelPath, label, sessionOptions.executionProviders as string[]);
   }
 }
 
+/** Turns onnxruntime's session-creation failure message into the library's typed error. */
+export function sessionCreationError(message: string, modelPath: string, label: string, providers: readonly string[]): Error {
+  if (/ExecutionProvider|execution provider|backend/i.test(message)) {
+    return new ConfigError('INVALID_OPTION', `execution providers ${JSON.stringify(providers)} are not available in this onnxruntime-node build (${message}). Use ['cpu'] or install a build with that provider.`, { culprit: 'executionProviders' });
+  }
+  return new ModelError('MODEL_CORRUPT', `the ${label} model ${modelPath} is not a loadable ONNX model (${message}). Re-download it, or check that the path points to an .onnx file.`, { culprit: modelPath });
+}
+
+/** What sessions (in this thread or in a worker) report about their inputs and outputs. */
+export interface SessionMetadata {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: ReadonlyArray<{ name: string; isTensor: boolean; shape?: ReadonlyArray<number | string> }>;
+  readonly outputMetadata: ReadonlyArray<{ name: string; isTensor: boolean; shape?: ReadonlyArray<number | string> }>;
+}
+
 /** The single tensor input and output of a session, or a `MODEL_MISMATCH` error. */
-export function singleInputOutput(session: ort.InferenceSession, modelPath: string, label: string): { input: TensorSignature; output: TensorSignature } {
+export function singleInputOutput(session: SessionMetadata, modelPath: string, label: string): { input: TensorSignature; output: TensorSignature } {
   const inputs = session.inputMetadata;
   const outputs = session.outputMetadata;
   if (inputs.length !== 1 || outputs.length < 1 || !inputs[0]!.isTensor || !outputs[0]!.isTensor) {
@@ -87,7 +99,7 @@ export function singleInputOutput(session: ort.InferenceSession, modelPath: stri
   }
   const input = inputs[0]!;
   const output = outputs[0]!;
-  return { input: { name: input.name, shape: input.isTensor ? input.shape : [] }, output: { name: output.name, shape: output.isTensor ? output.shape : [] } };
+  return { input: { name: input.name, shape: input.shape ?? [] }, output: { name: output.name, shape: output.shape ?? [] } };
 }
 
 /** Formats a shape for messages: `[1, 3, 416, 416]`, dynamic axes by name. */

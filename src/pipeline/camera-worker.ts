@@ -4,7 +4,7 @@
  * embedder and the identity gallery are shared by all of them.
  */
 import { performance } from 'node:perf_hooks';
-import { MulticamReidError } from '../errors.js';
+import { MulticamReidError, StreamError } from '../errors.js';
 import type { Frame } from '../streams/frame.js';
 import type { StreamReader } from '../streams/stream-reader.js';
 import type { PersonDetector } from '../models/person-detector.js';
@@ -12,8 +12,7 @@ import type { ReidEmbedder } from '../models/reid-embedder.js';
 import type { ByteTracker } from '../tracking/byte-tracker.js';
 import type { Track, TrackerUpdate } from '../tracking/types.js';
 import type { IdentityGallery } from '../identity/gallery.js';
-import type { ZoneMonitor } from '../zones/zone-monitor.js';
-import type { ZoneDefinition } from '../zones/types.js';
+import type { ZoneDefinition, ZoneEvent, ZoneMonitor } from '../zones/index.js';
 import type { FrameAnnotator, OverlayBox } from '../output/annotator.js';
 import type { VideoWriter } from '../output/video-writer.js';
 import type { TracksCsvWriter } from '../output/tracks-csv.js';
@@ -32,7 +31,7 @@ export interface CameraWorkerParts {
   reidGate: ReidGate;
   zoneMonitor: ZoneMonitor;
   /** Zone polygons in pixels, for drawing. */
-  zonePolygons: Array<{ name: string; polygon: Array<[number, number]> }>;
+  zonePolygons: ZoneMonitor['pixelZones'];
   annotator?: FrameAnnotator;
   video?: VideoWriter;
   csv: TracksCsvWriter;
@@ -75,8 +74,19 @@ export class CameraWorker {
     stages: emptyStageTimings(),
   };
   private lastPreviewAt = 0;
+  /** Set when the reader reports a failure or gives up reconnecting. */
+  private sourceFailure: MulticamReidError | undefined;
 
-  constructor(readonly parts: CameraWorkerParts) {}
+  constructor(readonly parts: CameraWorkerParts) {
+    parts.reader.on('error', (event) => {
+      this.sourceFailure ??= event.error;
+    });
+    parts.reader.on('ended', (event) => {
+      if (event.reason === 'gave-up' || event.reason === 'failed') {
+        this.sourceFailure ??= new StreamError('STREAM_FAILED', `camera ${parts.cameraIndex} (${parts.source}) stopped delivering frames: ${event.reason}`, { culprit: parts.source });
+      }
+    });
+  }
 
   /**
    * Processes frames until the source ends or `signal` aborts. Never throws for a source
@@ -92,7 +102,7 @@ export class CameraWorker {
         stages.read += performance.now() - t;
         if (frame === null) {
           if (signal.aborted) return { status: 'cancelled' };
-          const failure = reader.failure;
+          const failure = this.sourceFailure;
           if (failure !== undefined) {
             this.counters.state = 'failed';
             return { status: 'failed', error: failure };
@@ -238,7 +248,7 @@ export class CameraWorker {
     known.add(assignment.globalId);
   }
 
-  private emitZoneEvent(event: { type: 'enter' | 'exit'; zone: string; trackId: number; globalId?: number; frameIndex: number; timestamp: number; dwell?: number }): void {
+  private emitZoneEvent(event: ZoneEvent): void {
     const p = this.parts;
     const payload = {
       cameraIndex: p.cameraIndex,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { X264_PRESETS } from '../output/video-writer.js';
 
 const positiveInt = z.number().int().positive();
 const unitInterval = z.number().min(0).max(1);
@@ -67,7 +68,7 @@ const outputSchema = z
     /** Write the annotated MP4 per camera. */
     video: z.boolean().default(true),
     /** x264 preset of the annotated MP4. */
-    videoPreset: z.string().default('veryfast'),
+    videoPreset: z.enum(X264_PRESETS).default('veryfast'),
     videoCrf: z.number().int().min(0).max(51).default(23),
     /** Zip the job folder when the job ends (also after a cancel or a failure midway). */
     zip: z.boolean().default(true),

@@ -4,10 +4,19 @@
  * event, never thrown from `result`.
  */
 import { EventEmitter } from 'eventemitter3';
-import type TypedEmitter from 'typed-emitter';
+import type TypedEmitterModule from 'typed-emitter';
 import type { JobEvents, JobResult } from './events.js';
 
-const TypedEventEmitter = EventEmitter as unknown as new () => TypedEmitter<JobEvents>;
+/**
+ * typed-emitter's listener signatures, limited to the methods eventemitter3 really has
+ * (it has no prependListener, rawListeners or max-listener settings).
+ */
+export type JobEmitter = Pick<
+  TypedEmitterModule.default<JobEvents>,
+  'on' | 'once' | 'off' | 'addListener' | 'removeListener' | 'removeAllListeners' | 'emit' | 'listeners' | 'listenerCount' | 'eventNames'
+>;
+
+const TypedEventEmitter = EventEmitter as unknown as new () => JobEmitter;
 
 export class Job extends TypedEventEmitter {
   /** Resolves when the job has ended and every output is finalised. */

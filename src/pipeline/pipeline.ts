@@ -16,9 +16,7 @@ import { ReidEmbedder } from '../models/reid-embedder.js';
 import { ByteTracker } from '../tracking/byte-tracker.js';
 import { IdentityGallery } from '../identity/gallery.js';
 import { registerReferenceImages } from '../identity/reference-persons.js';
-import { ZoneMonitor } from '../zones/zone-monitor.js';
-import { loadZonesFile, parseZones, zonesForCamera } from '../zones/zone-config.js';
-import type { ZonesByCamera } from '../zones/types.js';
+import { loadZonesFile, parseZones, zonesForCamera, ZoneMonitor, type ZonesByCamera } from '../zones/index.js';
 import { FrameAnnotator } from '../output/annotator.js';
 import { VideoWriter } from '../output/video-writer.js';
 import { TracksCsvWriter } from '../output/tracks-csv.js';
@@ -134,13 +132,8 @@ export class DetectionTrackingPipeline {
     if (options.outputVideoPath !== undefined && sources.length > 1) {
       throw new ConfigError('INVALID_OPTION', 'outputVideoPath is for single-camera jobs; a multi-camera job writes one video per camera in its folder', { culprit: 'outputVideoPath' });
     }
-    const zones = typeof options.zones === 'string' ? loadZonesFile(options.zones) : parseZones(options.zones ?? []);
-    for (const cameraKey of Object.keys(zones)) {
-      const index = Number(cameraKey);
-      if (Number.isInteger(index) && index >= sources.length) {
-        throw new ConfigError('INVALID_ZONE', `zones are given for camera ${index}, but the job has only ${sources.length} camera(s)`, { culprit: `zones.${cameraKey}` });
-      }
-    }
+    const zoneOptions = { cameraCount: sources.length };
+    const zones = typeof options.zones === 'string' ? loadZonesFile(options.zones, zoneOptions) : parseZones(options.zones ?? [], zoneOptions);
     const referencePersons = options.referencePersons ?? [];
     for (const person of referencePersons) {
       for (const imagePath of person.imagePaths) {
@@ -304,7 +297,7 @@ export class DetectionTrackingPipeline {
             tracker: new ByteTracker({ ...(cfg.tracker as object), frameRate: props.fps > 0 ? props.fps : 30 }),
             reidGate: new ReidGate(cfg.reid),
             zoneMonitor,
-            zonePolygons: zoneMonitor.pixelPolygons(),
+            zonePolygons: zoneMonitor.pixelZones,
             annotator,
             video,
             csv,

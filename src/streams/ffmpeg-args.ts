@@ -56,8 +56,11 @@ function inputFlags(source: SourceInfo, options: FfmpegArgsOptions): string[] {
   }
 }
 
-/** Live inputs: start from what is there now instead of buffering for analysis. */
-const LOW_LATENCY = ['-fflags', 'nobuffer', '-probesize', '1000000', '-analyzeduration', '1000000'];
+/**
+ * Live inputs: analyse at most ~1 s / 1 MB before starting, instead of ffmpeg's 5 s. (Not
+ * `-fflags nobuffer`: with the bundled ffmpeg it makes RTSP streams deliver no frame at all.)
+ */
+const LOW_LATENCY = ['-probesize', '1000000', '-analyzeduration', '1000000'];
 
 /** UDP: a large receive FIFO and no abort when it overruns (stale packets are dropped instead). */
 function inputUrl(source: SourceInfo): string {

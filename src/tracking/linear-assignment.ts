@@ -22,15 +22,22 @@ export interface AssignmentResult {
 /** Reusable solver for rectangular assignment problems. Not shared between trackers. */
 export class LinearAssignment {
   // Work matrix (n ≤ m after an optional transpose) and the algorithm's 1-based arrays.
-  private work = new Float64Array(0);
-  private u = new Float64Array(0);
-  private v = new Float64Array(0);
-  private minv = new Float64Array(0);
-  private p = new Int32Array(0);
-  private way = new Int32Array(0);
-  private used = new Uint8Array(0);
-  private rowToColBuf = new Int32Array(0);
-  private colToRowBuf = new Int32Array(0);
+  private work: Float64Array = new Float64Array(0);
+  private u: Float64Array = new Float64Array(0);
+  private v: Float64Array = new Float64Array(0);
+  private minv: Float64Array = new Float64Array(0);
+  private p: Int32Array = new Int32Array(0);
+  private way: Int32Array = new Int32Array(0);
+  private used: Uint8Array = new Uint8Array(0);
+  private rowToColBuf: Int32Array = new Int32Array(0);
+  private colToRowBuf: Int32Array = new Int32Array(0);
+  // Compaction buffers of solveWithLimit.
+  private compact: Float64Array = new Float64Array(0);
+  private keptRows: Int32Array = new Int32Array(0);
+  private keptCols: Int32Array = new Int32Array(0);
+  private colUsable: Uint8Array = new Uint8Array(0);
+  private fullRowToCol: Int32Array = new Int32Array(0);
+  private fullColToRow: Int32Array = new Int32Array(0);
 
   /**
    * Minimum-cost assignment that assigns every row or every column (whichever side is
@@ -46,11 +53,49 @@ export class LinearAssignment {
    * assigning only when its cost is below `limit`; among such partial assignments the one
    * with the smallest total `cost + limit × (unassigned pairs)` is returned. Solved as a full
    * assignment on `min(cost − limit, 0)` (a pair at or above the limit is as good as leaving
-   * both unassigned), then dropping the pairs at or above the limit.
+   * both unassigned), then dropping the pairs at or above the limit. Rows and columns without
+   * any pair under the limit are left out first: in tracking most are, and their all-zero
+   * rows would otherwise make long tied augmenting paths.
    */
   solveWithLimit(cost: Float64Array, rows: number, cols: number, limit: number): AssignmentResult {
-    this.load(cost, rows, cols, CostMode.Limit, limit);
-    return this.finish(cost, rows, cols, CostMode.Limit, limit);
+    this.reserveCompaction(rows, cols);
+    const { keptRows, keptCols, colUsable } = this;
+    colUsable.fill(0, 0, cols);
+    let k = 0;
+    for (let i = 0; i < rows; i++) {
+      let usable = false;
+      for (let j = 0; j < cols; j++) {
+        if (cost[i * cols + j]! < limit) {
+          usable = true;
+          colUsable[j] = 1;
+        }
+      }
+      if (usable) keptRows[k++] = i;
+    }
+    let l = 0;
+    for (let j = 0; j < cols; j++) if (colUsable[j]) keptCols[l++] = j;
+    if (k === rows && l === cols) {
+      this.load(cost, rows, cols, CostMode.Limit, limit);
+      return this.finish(cost, rows, cols, CostMode.Limit, limit);
+    }
+
+    const compact = this.compact;
+    for (let a = 0; a < k; a++) {
+      const base = keptRows[a]! * cols;
+      for (let b = 0; b < l; b++) compact[a * l + b] = cost[base + keptCols[b]!]!;
+    }
+    this.load(compact, k, l, CostMode.Limit, limit);
+    const inner = this.finish(compact, k, l, CostMode.Limit, limit);
+    // Map the compacted answer back to the caller's indices.
+    const rowToCol = this.fullRowToCol.subarray(0, rows).fill(-1);
+    const colToRow = this.fullColToRow.subarray(0, cols).fill(-1);
+    for (let a = 0; a < k; a++) {
+      const b = inner.rowToCol[a]!;
+      if (b < 0) continue;
+      rowToCol[keptRows[a]!] = keptCols[b]!;
+      colToRow[keptCols[b]!] = keptRows[a]!;
+    }
+    return { rowToCol, colToRow, matches: inner.matches, cost: inner.cost };
   }
 
   /**
@@ -169,6 +214,19 @@ export class LinearAssignment {
         p[j0] = p[j1]!;
         j0 = j1;
       } while (j0 !== 0);
+    }
+  }
+
+  private reserveCompaction(rows: number, cols: number): void {
+    if (this.compact.length < rows * cols) this.compact = new Float64Array(grow(rows * cols));
+    if (this.keptRows.length < rows) {
+      this.keptRows = new Int32Array(grow(rows));
+      this.fullRowToCol = new Int32Array(grow(rows));
+    }
+    if (this.keptCols.length < cols) {
+      this.keptCols = new Int32Array(grow(cols));
+      this.colUsable = new Uint8Array(grow(cols));
+      this.fullColToRow = new Int32Array(grow(cols));
     }
   }
 

@@ -80,17 +80,19 @@ export interface ByteTrackerOptions {
   minBoxArea: number;
   /**
    * Combination of IoU and appearance costs when both a track and a detection have an
-   * embedding. `'min'` (BoT-SORT): cost = min(IoU cost, appearance cost), where the
-   * appearance cost is half the cosine distance and counts only when it passes both gates —
-   * appearance can rescue a poorly overlapping match but never veto a good one.
-   * `'weighted'`: cost = (1 − w)·IoU cost + w·appearance cost for pairs passing both gates,
-   * the IoU cost alone otherwise — appearance also separates well-overlapping neighbours.
+   * embedding. The appearance cost is half the cosine distance, or 1 when the pair fails
+   * {@link proximityGate} or {@link appearanceGate}.
+   * `'min'` (BoT-SORT): cost = min(motion cost, appearance cost) — appearance can rescue a
+   * weakly overlapping match but never veto a good one, so it stays as robust as plain ByteTrack.
+   * `'weighted'`: cost = (1 − w)·motion cost + w·appearance cost — appearance also separates
+   * well-overlapping neighbours and can veto a match, at the price of depending on ReID quality.
    * @default 'min'
    */
   appearanceFusion: AppearanceFusion;
   /**
    * Weight w of the appearance cost in `'weighted'` fusion (0 ignores appearance, 1 ignores
-   * IoU among gated pairs). Unused by `'min'`.
+   * motion). With w = 0.5 a pair whose appearance fails a gate costs at least 0.5, so a
+   * higher w makes appearance vetoes stricter against {@link matchThreshold}. Unused by `'min'`.
    * @default 0.5
    */
   appearanceWeight: number;

@@ -103,6 +103,8 @@ export class ZoneMonitor {
   readonly frameWidth: number;
   readonly frameHeight: number;
   readonly inertiaFrames: number;
+  /** Each zone with its polygon in frame pixels, in definition order: what an annotator draws. */
+  readonly pixelZones: ReadonlyArray<{ readonly name: string; readonly color?: string; readonly polygon: ReadonlyArray<readonly [number, number]> }>;
   private readonly maxVisitsPerZone: number;
   private readonly zones: readonly ZoneDefinition[];
   private readonly names: readonly string[];
@@ -156,6 +158,12 @@ export class ZoneMonitor {
       this.bounds.set([minX, minY, maxX, maxY], i * 4);
       return flat;
     });
+    this.pixelZones = zones.map((zone, i) => {
+      const flat = this.polygons[i]!;
+      const polygon: Array<[number, number]> = [];
+      for (let k = 0; k < flat.length; k += 2) polygon.push([flat[k]!, flat[k + 1]!]);
+      return zone.color === undefined ? { name: zone.name, polygon } : { name: zone.name, color: zone.color, polygon };
+    });
     this.stats = zones.map(() => ({
       entries: 0, exits: 0, occupancy: 0, maxOccupancy: 0, maxOccupancyTime: null, visits: [], visitsDropped: 0,
       trackIds: new Set<number>(), globalIds: new Set<number>(), totalDwell: 0, maxDwell: 0,
@@ -182,8 +190,9 @@ export class ZoneMonitor {
     }
     this.lastFrame = frameIndex;
     this.lastTimestamp = timestamp;
-    let events: ZoneEvent[] | null = null;
     const zoneCount = this.polygons.length;
+    if (zoneCount === 0) return NO_EVENTS;
+    let events: ZoneEvent[] | null = null;
 
     for (let t = 0; t < tracks.length; t++) {
       const track = tracks[t]!;
@@ -285,14 +294,11 @@ export class ZoneMonitor {
     const zones = this.zones.map((zone, z): ZoneReport => {
       const s = this.stats[z]!;
       const closed = s.exits;
-      const flat = this.polygons[z]!;
-      const polygonPixels: Array<[number, number]> = [];
-      for (let i = 0; i < flat.length; i += 2) polygonPixels.push([flat[i]!, flat[i + 1]!]);
       const report: ZoneReport = {
         name: zone.name,
         coordinates: zone.coordinates ?? 'pixels',
         polygon: zone.polygon.map(([x, y]) => [x, y]),
-        polygonPixels,
+        polygonPixels: this.pixelZones[z]!.polygon.map(([x, y]) => [x, y]),
         entries: s.entries,
         exits: s.exits,
         currentOccupancy: atFinish === null ? s.occupancy : atFinish[z]!,

@@ -3,11 +3,11 @@
  * {@link ConfigError} with code `INVALID_ZONE` whose message names the camera, the zone and
  * the field, so a bad zones file fails before a job starts.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
-import { dedupePolygon, findSelfIntersection, signedArea } from './geometry.js';
+import { dedupePolygon, findSelfIntersection } from './geometry.js';
 import type { ZoneDefinition, ZonesByCamera } from './types.js';
 
 /** Options of {@link parseZones} and {@link loadZonesFile}. */
@@ -64,6 +64,15 @@ function zoneError(where: string, field: string, problem: string, source?: strin
   });
 }
 
+/** True when every point lies on the line through the first two (within rounding of the inputs). */
+function allOnOneLine(points: ReadonlyArray<readonly [number, number]>): boolean {
+  const [ax, ay] = points[0]!;
+  const [bx, by] = points[1]!;
+  const lengthSq = (bx - ax) ** 2 + (by - ay) ** 2;
+  // |cross| / |AB| is the distance from AB; compare it to a tiny fraction of |AB|.
+  return points.every(([x, y]) => Math.abs((bx - ax) * (y - ay) - (by - ay) * (x - ax)) <= 1e-9 * lengthSq);
+}
+
 function validateZone(raw: unknown, index: number, cameraLabel: string, options: ParseZonesOptions): ZoneDefinition {
   const rawName = typeof raw === 'object' && raw !== null && typeof (raw as { name?: unknown }).name === 'string'
     ? (raw as { name: string }).name.trim()
@@ -78,7 +87,9 @@ function validateZone(raw: unknown, index: number, cameraLabel: string, options:
     if (issue.code === 'unrecognized_keys') {
       throw zoneError(where, '', `has unknown field ${issue.keys.map(quote).join(', ')} (allowed: ${ZONE_FIELDS.join(', ')})`, options.source);
     }
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    // Zod leaves the input out of final issues; look the value up to tell "missing" apart.
+    const value = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], raw);
+    const missing = issue.code === 'invalid_type' && value === undefined;
     throw zoneError(where, fieldPath(issue.path), missing ? 'is missing' : issue.message, options.source);
   }
   const zone = parsed.data;
@@ -96,14 +107,14 @@ function validateZone(raw: unknown, index: number, cameraLabel: string, options:
   if (polygon.length < 3) {
     throw zoneError(where, 'polygon', `needs at least 3 distinct points (got ${polygon.length})`, options.source);
   }
+  // Flat first: points on one line also "cross" themselves, but zero area is the clearer message.
+  if (allOnOneLine(polygon)) {
+    throw zoneError(where, 'polygon', 'has zero area (all points on one line)', options.source);
+  }
   const crossing = findSelfIntersection(polygon);
   if (crossing !== null) {
     const [a, b] = crossing;
     throw zoneError(where, 'polygon', `is self-intersecting: the edge from point ${a} crosses the edge from point ${b}; list the points in order around the area`, options.source);
-  }
-  // A simple polygon with distinct points can still be flat (all points on one line).
-  if (signedArea(polygon) === 0) {
-    throw zoneError(where, 'polygon', 'has zero area (all points on one line)', options.source);
   }
   const result: ZoneDefinition = { name: zone.name, polygon, coordinates };
   if (zone.color !== undefined) result.color = zone.color;
@@ -213,10 +224,11 @@ export function zonesForCamera(zones: ZonesByCamera, camera: number): readonly Z
  * @throws {@link ConfigError} code `INVALID_ZONE` when the file is missing or unreadable, is
  * not valid YAML/JSON, or holds invalid zones; the message names the path.
  */
-export async function loadZonesFile(path: string, options: Omit<ParseZonesOptions, 'source'> = {}): Promise<ZonesByCamera> {
+export function loadZonesFile(path: string, options: Omit<ParseZonesOptions, 'source'> = {}): ZonesByCamera {
+  // Synchronous on purpose: zone files are tiny, and processVideo validates them before it returns.
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const problem = code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(cause)})`;

@@ -59,3 +59,22 @@ export function cosine(a: Float32Array, b: Float32Array): number {
   }
   return dot / Math.sqrt(na * nb);
 }
+
+/**
+ * A unit vector with cosine `sa` to `a` and `sb` to `b`, where `b` must be a unit vector
+ * orthogonal to `a` (e.g. `atSimilarity(a, 0, random)`) and `sa² + sb² ≤ 1`.
+ */
+export function mix(a: Float32Array, sa: number, b: Float32Array, sb: number, random: () => number): Float32Array {
+  if (sa * sa + sb * sb > 1) throw new Error(`mix(): ${sa}² + ${sb}² exceeds 1`);
+  const r = Float64Array.from(randomUnit(random, a.length));
+  for (const basis of [a, b]) {
+    let along = 0;
+    for (let i = 0; i < r.length; i++) along += r[i]! * basis[i]!;
+    for (let i = 0; i < r.length; i++) r[i]! -= along * basis[i]!;
+  }
+  normalise(r);
+  const fill = Math.sqrt(1 - sa * sa - sb * sb);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = sa * a[i]! + sb * b[i]! + fill * r[i]!;
+  return out;
+}

@@ -42,7 +42,8 @@ test('a closing point equal to the first is accepted and dropped', () => {
 
 test('each kind of bad zone is a ConfigError naming camera, zone and field', () => {
   rejects({ 1: [{ name: 'door', polygon: [[0, 0], [1, 1]] }] }, ['camera 1', 'zone "door"', 'polygon', 'at least 3']);
-  rejects([{ name: 'door', polygon: [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0], [0, 0]].slice(0, 2).concat([[0, 0]]) }], ['all cameras', '"door"', 'polygon', 'at least 3']);
+  // Repeated points do not count as distinct.
+  rejects([{ name: 'door', polygon: [[0, 0], [1, 0], [1, 0], [0, 0]] }], ['all cameras', '"door"', 'polygon', 'at least 3 distinct points (got 2)']);
   rejects({ 0: [{ name: 'door', polygon: [[0, 0], [10, Number.POSITIVE_INFINITY], [10, 10]] }] }, ['camera 0', '"door"', 'polygon[1][1]', 'finite number', 'Infinity']);
   rejects({ 0: [{ name: 'door', polygon: [[0, 0], [Number.NaN, 0], [10, 10]] }] }, ['polygon[1][0]', 'finite number']);
   rejects({ 0: [{ name: 'door', polygon: [[0, 0], ['1', 0], [10, 10]] }] }, ['polygon[1][0]', 'finite number']);
@@ -51,6 +52,7 @@ test('each kind of bad zone is a ConfigError naming camera, zone and field', () 
   rejects({ camera_2: [{ name: 'door', polygon: box }, { name: 'door', polygon: box }] }, ['camera 2', '"door"', 'name', 'twice']);
   rejects([{ name: 'bowtie', polygon: [[0, 0], [4, 4], [4, 0], [0, 4]] }], ['"bowtie"', 'polygon', 'self-intersecting']);
   rejects([{ name: 'line', polygon: [[0, 0], [1, 1], [2, 2]] }], ['"line"', 'polygon', 'zero area']);
+  rejects([{ name: 'flat', coordinates: 'normalized', polygon: [[0.1, 0.1], [0.2, 0.2], [0.3, 0.3], [0.7, 0.7]] }], ['"flat"', 'zero area']);
   rejects([{ polygon: box }], ['zone #0', 'name', 'missing']);
   rejects([{ name: '  ', polygon: box }], ['name', 'empty']);
   rejects([{ name: 'a;b', polygon: box }], ['name', '";"']);
@@ -66,7 +68,7 @@ test('each kind of bad zone is a ConfigError naming camera, zone and field', () 
 });
 
 test('loadZonesFile reads the sample YAML, JSON, and names a missing or broken file', async () => {
-  const sample = await loadZonesFile(path.join(repoRoot, 'configs', 'zones.sample.yaml'), { cameraCount: 2 });
+  const sample = loadZonesFile(path.join(repoRoot, 'configs', 'zones.sample.yaml'), { cameraCount: 2 });
   for (const camera of [0, 1]) {
     const zones = zonesForCamera(sample, camera);
     assert.ok(zones.length >= 1 && zones.every((z) => z.coordinates === 'normalized'));
@@ -78,16 +80,16 @@ test('loadZonesFile reads the sample YAML, JSON, and names a missing or broken f
   await mkdir(dir, { recursive: true });
   const json = path.join(dir, 'zones.json');
   await writeFile(json, JSON.stringify({ 0: [{ name: 'door', polygon: box }] }));
-  assert.equal(zonesForCamera(await loadZonesFile(json), 0)[0]!.name, 'door');
+  assert.equal(zonesForCamera(loadZonesFile(json), 0)[0]!.name, 'door');
 
   const missing = path.join(dir, 'nope.yaml');
-  await assert.rejects(loadZonesFile(missing), (error: unknown) => error instanceof ConfigError && error.code === 'INVALID_ZONE' && error.message.includes(missing) && /not found/.test(error.message));
+  assert.throws(() => loadZonesFile(missing), (error: unknown) => error instanceof ConfigError && error.code === 'INVALID_ZONE' && error.message.includes(missing) && /not found/.test(error.message));
 
   const broken = path.join(dir, 'broken.yaml');
   await writeFile(broken, '0:\n  - name: door\n    polygon: [[0, 0], [1, 0]\n');
-  await assert.rejects(loadZonesFile(broken), (error: unknown) => error instanceof ConfigError && error.message.includes(broken) && error.message.includes('YAML'));
+  assert.throws(() => loadZonesFile(broken), (error: unknown) => error instanceof ConfigError && error.message.includes(broken) && error.message.includes('YAML'));
 
   const bad = path.join(dir, 'bad.yaml');
   await writeFile(bad, '1:\n  - name: door\n    polygon: [[0, 0], [1, 0]]\n');
-  await assert.rejects(loadZonesFile(bad), (error: unknown) => error instanceof ConfigError && error.message.includes(bad) && error.message.includes('camera 1'));
+  assert.throws(() => loadZonesFile(bad), (error: unknown) => error instanceof ConfigError && error.message.includes(bad) && error.message.includes('camera 1'));
 });

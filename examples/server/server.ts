@@ -1,0 +1,99 @@
+/**
+ * `startServer()`: the detection service and its web page on node:http. Host applications call
+ * it (tests do, on port 0); `main.ts` runs it from the command line (`npm run serve`).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequestHandler, type StaticAsset } from './app.js';
+import { contentTypeOf } from './files.js';
+import { JobManager } from './jobs.js';
+import { DetectionTrackingPipeline, type PipelineConfigInput } from './library.js';
+
+export interface StartServerOptions {
+  /** TCP port; 0 picks a free one (see the returned `port`). @default 8003, the seed's port */
+  port?: number;
+  /**
+   * Interface to listen on. The default keeps the service on this machine; use '0.0.0.0' only
+   * behind something that authenticates users — the service has no accounts of its own, and a
+   * job's `video_path` may name local files readable by the server.
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /** Parent of the job folders (`<outputDir>/<job_id>/multi_stream_…`). @default 'outputs' */
+  outputDir?: string;
+  /**
+   * Jobs processed at once; later ones wait as `queued`. Each job already runs its cameras in
+   * parallel and shares the models, so raise this only with spare cores.
+   * @default 2
+   */
+  concurrency?: number;
+  /** Pipeline configuration: an object or the path of a YAML/JSON file (see configs/config.yaml). */
+  config?: PipelineConfigInput | string;
+  /** Seconds between preview images per camera on the page. @default 1 */
+  previewInterval?: number;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8003`. */
+  url: string;
+  port: number;
+  host: string;
+  server: Server;
+  jobs: JobManager;
+  pipeline: DetectionTrackingPipeline;
+  /** Cancels every job, waits for their outputs to be finalised, closes connections and releases the models. */
+  close(): Promise<void>;
+}
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+const PAGE_FILES = ['index.html', 'app.js', 'style.css'];
+
+/** The page's files, read once: only these names are ever served as static files. */
+function loadAssets(): Map<string, StaticAsset> {
+  return new Map(PAGE_FILES.map((name) => [`/${name}`, { contentType: contentTypeOf(name), body: readFileSync(path.join(PUBLIC_DIR, name)) }]));
+}
+
+/** Builds the pipeline (validating the config), then listens. Resolves once the port is open. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const concurrency = options.concurrency ?? 2;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`);
+  const pipeline = new DetectionTrackingPipeline(options.config);
+  const jobs = new JobManager({
+    pipeline,
+    outputDir: path.resolve(options.outputDir ?? 'outputs'),
+    concurrency,
+    previewInterval: options.previewInterval ?? 1,
+  });
+  const server = createServer(createRequestHandler(jobs, loadAssets()));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8003, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    host,
+    server,
+    jobs,
+    pipeline,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await jobs.close(); // ends every SSE stream with an `end` event
+        server.closeAllConnections();
+        await stopped;
+        await pipeline.release();
+      })();
+      return closing;
+    },
+  };
+}

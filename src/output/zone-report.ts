@@ -1,0 +1,71 @@
+/**
+ * The per-camera zone report (`zones_{YYYYMMDD_HHMMSS}.json`): a {@link CameraZoneReport}
+ * plus the job's context, written atomically as pretty JSON.
+ */
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { OutputError } from '../errors.js';
+import type { CameraZoneReport } from '../zones/types.js';
+
+/** Version of the JSON layout below; raised when a field changes meaning or disappears. */
+export const ZONE_REPORT_SCHEMA_VERSION = 1;
+
+/**
+ * What {@link writeZoneReport} writes: the monitor's report with the job context. Extra
+ * fields (status, fps, start time…) are written as given.
+ */
+export interface ZoneReportDocument extends CameraZoneReport {
+  /** Camera index (0-based). */
+  camera: number;
+  /** The camera's source URL or path (credentials in URLs are masked when written). */
+  source: string;
+  /** Frames processed on this camera. */
+  frames: number;
+  [extra: string]: unknown;
+}
+
+/**
+ * Masks the password of a URL's user info (`rtsp://user:secret@host` → `rtsp://user:***@host`)
+ * so reports and archives do not leak camera credentials. Non-URLs are returned unchanged.
+ */
+export function redactSource(source: string): string {
+  return source.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, '$1:***@');
+}
+
+/** Rounds fractional numbers to milliseconds / thousandths of a pixel: readable, no float noise. */
+function roundNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isInteger(value) && Number.isFinite(value) ? Math.round(value * 1000) / 1000 : value;
+}
+
+/**
+ * Writes the zone report as pretty JSON (2-space indent), numbers rounded to 3 decimals, with
+ * `schemaVersion` and `generator` fields first. The file appears complete or not at all: it is
+ * written to a temporary file, fsynced, then renamed over `filePath`. The folder is created
+ * when needed.
+ *
+ * @throws {@link OutputError} `OUTPUT_FAILED` naming the path.
+ */
+export async function writeZoneReport(filePath: string, report: ZoneReportDocument): Promise<void> {
+  const document = {
+    schemaVersion: ZONE_REPORT_SCHEMA_VERSION,
+    generator: 'multicam-reid',
+    ...report,
+    source: redactSource(report.source),
+  };
+  const text = `${JSON.stringify(document, roundNumbers, 2)}\n`;
+  const temporary = `${filePath}.${process.pid}.tmp`;
+  try {
+    await mkdir(path.dirname(filePath), { recursive: true });
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, filePath);
+  } catch (cause) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw new OutputError('OUTPUT_FAILED', `cannot write zone report ${filePath}: ${(cause as Error).message}`, { culprit: filePath, cause });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Cancellation and live sources: random cancel points give status `cancelled`, finalised
+ * outputs and no ffmpeg left behind; live UDP cameras stop at maxDurationSeconds.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { DetectionTrackingPipeline } from '../../src/pipeline/pipeline.js';
+import { parseTracksCsv } from '../../src/output/tracks-csv.js';
+import { artifactsDir, media } from '../helpers/shared.js';
+import { childFfmpegPids, inspectVideo, listZip, startUdpSender, stopProcess } from '../helpers/ffmpeg.js';
+
+const clips = [media('multicam/cam1_with_tracking_overlay.mp4'), media('multicam/cam2_with_tracking_overlay.mp4')];
+const outRoot = artifactsDir('pipeline-cancel');
+rmSync(outRoot, { recursive: true, force: true });
+
+const pipeline = new DetectionTrackingPipeline();
+after(() => pipeline.release());
+
+/** A deterministic pseudo-random sequence, so a failing cancel point can be replayed. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+test('random cancel points: status cancelled, playable outputs, no child left', { timeout: 300_000 }, async () => {
+  await pipeline.load();
+  const random = lcg(20261125);
+  const latencies: number[] = [];
+  const runs = 10;
+  for (let run = 0; run < runs; run++) {
+    const controller = new AbortController();
+    const job = pipeline.processVideo({ videoPath: clips.join(', '), outputDir: path.join(outRoot, `run-${run}`), signal: controller.signal });
+    let cancelledEvents = 0;
+    job.on('cancelled', () => cancelledEvents++);
+    const cancelAfterMs = 50 + random() * 2500;
+    let abortedAt = 0;
+    const timer = setTimeout(() => {
+      abortedAt = performance.now();
+      controller.abort();
+    }, cancelAfterMs);
+    const result = await job.result;
+    clearTimeout(timer);
+    if (abortedAt === 0) {
+      assert.equal(result.status, 'completed', 'a job that ended before its cancel point completed');
+      continue;
+    }
+    latencies.push(performance.now() - abortedAt);
+    assert.equal(result.status, 'cancelled', `run ${run} (cancel at ${cancelAfterMs.toFixed(0)} ms): ${JSON.stringify(result.error)}`);
+    assert.equal(result.stopReason, 'cancelled');
+    assert.equal(cancelledEvents, 1);
+    assert.deepEqual(childFfmpegPids(), [], 'every ffmpeg child has ended when the result arrives');
+    if (result.outputDir === undefined) continue; // cancelled before the sources were open: nothing to finalise
+    assert.ok(result.zipPath !== undefined && existsSync(result.zipPath), 'the ZIP is written after a cancel');
+    assert.ok(listZip(result.zipPath).length >= 6);
+    for (const camera of result.cameras) {
+      const rows = parseTracksCsv(readFileSync(camera.csvPath, 'utf8'));
+      assert.ok(rows.every((r) => r.frameIndex < camera.frames), 'CSV rows only for processed frames');
+      const report = JSON.parse(readFileSync(camera.zonesPath, 'utf8')) as object;
+      assert.ok(typeof report === 'object');
+      if (camera.frames > 0) {
+        const video = await inspectVideo(camera.videoPath!);
+        assert.equal(video.frames, camera.frames, `camera ${camera.cameraIndex}: the MP4 holds every processed frame`);
+        assert.equal(video.codec, 'h264');
+      }
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const p95 = latencies[Math.min(latencies.length - 1, Math.ceil(0.95 * latencies.length) - 1)]!;
+  console.log(`cancel → result latency over ${latencies.length} random cancel points: median ${latencies[latencies.length >> 1]!.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, max ${latencies[latencies.length - 1]!.toFixed(0)} ms`);
+  assert.ok(latencies.length >= runs / 2, 'most runs were cancelled midway');
+});
+
+test('a signal aborted before the start gives cancelled with nothing written', async () => {
+  const controller = new AbortController();
+  controller.abort();
+  const dir = path.join(outRoot, 'pre-aborted');
+  const result = await pipeline.processVideo({ videoPath: clips[0], outputDir: dir, signal: controller.signal }).result;
+  assert.equal(result.status, 'cancelled');
+  assert.equal(existsSync(dir), false);
+});
+
+test('live UDP cameras stop at maxDurationSeconds', { timeout: 120_000 }, async () => {
+  const ports = [47311, 47312];
+  const senders = ports.map((port, i) => startUdpSender(clips[i]!, port));
+  try {
+    const job = pipeline.processVideo({
+      videoPath: ports.map((p) => `udp://127.0.0.1:${p}`).join('\n'),
+      outputDir: path.join(outRoot, 'udp'),
+      maxDurationSeconds: 4,
+    });
+    const result = await job.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    assert.equal(result.stopReason, 'max-duration');
+    for (const camera of result.cameras) {
+      assert.ok(camera.frames > 10, `camera ${camera.cameraIndex} processed live frames (${camera.frames})`);
+      const video = await inspectVideo(camera.videoPath!);
+      assert.equal(video.frames, camera.frames);
+    }
+    assert.deepEqual(childFfmpegPids().filter((pid) => !senders.some((s) => s.pid === pid)), [], 'the job left no ffmpeg of its own');
+  } finally {
+    await Promise.all(senders.map(stopProcess));
+  }
+  assert.deepEqual(childFfmpegPids(), []);
+});

@@ -1,0 +1,126 @@
+/**
+ * Real live sources for the stream tests: ffmpeg processes sending sample clips as UDP MPEG-TS,
+ * and GStreamer's RTSP server. Plus a check that this test process has no ffmpeg child left.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import { resolveFfmpegPath } from '../../src/streams/ffmpeg-path.js';
+import { repoRoot } from '../helpers/shared.js';
+
+/** A port in an unusual high range, different on every call, to avoid clashes with other suites. */
+let portCursor = 47_000 + Math.floor(Math.random() * 8_000);
+export function freshPort(): number {
+  portCursor += 1 + Math.floor(Math.random() * 7);
+  return portCursor;
+}
+
+/** PIDs of ffmpeg processes whose parent is this test process. */
+export function childFfmpegPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid …" — comm may contain spaces, so split after the closing paren.
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && comm === 'ffmpeg') pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** Stops a helper process and waits for it to be gone. */
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * An ffmpeg sending `clip` in a loop at its native rate as MPEG-TS to udp://127.0.0.1:port,
+ * re-encoded with a keyframe every 9 frames so a receiver can start decoding within half a second.
+ */
+export function startUdpSender(clip: string, port: number): ChildProcess {
+  const args = [
+    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-re', '-stream_loop', '-1', '-i', clip,
+    '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '9',
+    '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`,
+  ];
+  const child = spawn(resolveFfmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.resume();
+  return child;
+}
+
+/** Starts test/fixtures/rtsp-server.py serving `clip` at rtsp://127.0.0.1:port/mount; resolves once it listens. */
+export async function startRtspServer(clip: string, port: number, mount: string): Promise<ChildProcess> {
+  const script = path.join(repoRoot, 'test', 'fixtures', 'rtsp-server.py');
+  const child = spawn('/usr/bin/python3', [script, String(port), mount, clip], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`RTSP server did not start within 10 s: ${log}`)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('READY')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`RTSP server exited with ${code}: ${log}`));
+    });
+  });
+  return child;
+}
+
+/** What ffmpeg itself says about a clip: frames decoded from its first video stream, size and fps. */
+export function ffmpegReport(clip: string): { frames: number; width: number; height: number; fps: number } {
+  let stderr: string;
+  try {
+    execFileSync(resolveFfmpegPath(), ['-hide_banner', '-nostdin', '-i', clip, '-map', '0:v:0', '-vsync', 'passthrough', '-f', 'null', '-'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+    throw new Error('unreachable');
+  } catch (error) {
+    stderr = (error as { stderr?: string }).stderr ?? '';
+    if (stderr === '') throw error;
+  }
+  return parseReport(stderr);
+}
+
+function parseReport(stderr: string): { frames: number; width: number; height: number; fps: number } {
+  const video = /Stream #0:0[^\n]*Video: [^\n]*?, (\d+)x(\d+)[^\n]*?, ([\d.]+) fps/.exec(stderr);
+  const frames = [...stderr.matchAll(/frame=\s*(\d+)/g)].pop();
+  if (!video || !frames) throw new Error(`cannot parse ffmpeg's report:\n${stderr}`);
+  return { frames: Number(frames[1]), width: Number(video[1]), height: Number(video[2]), fps: Number(video[3]) };
+}
+
+/** Resolves with the first event `name` from `emitter` for which `accept` holds; rejects after `ms`. */
+export function waitForEvent<T>(
+  emitter: { on(name: string, fn: (e: T) => void): unknown; off(name: string, fn: (e: T) => void): unknown },
+  name: string,
+  ms: number,
+  accept: (event: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const listener = (event: T) => {
+      if (!accept(event)) return;
+      clearTimeout(timer);
+      emitter.off(name, listener);
+      resolve(event);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(name, listener);
+      reject(new Error(`no "${name}" event within ${ms} ms`));
+    }, ms);
+    emitter.on(name, listener);
+  });
+}
