@@ -105,6 +105,10 @@ export class ServerJob {
     this.finishing = true;
     if (result !== undefined) this.files = await listFiles(this.root);
     this.result = result;
+    for (const c of result?.cameras ?? []) {
+      const camera = this.cameras[c.cameraIndex];
+      if (camera !== undefined) camera.frames = c.frames; // the final count; progress events lag by up to a second
+    }
     this.error = error ?? result?.error;
     if (result !== undefined) for (const w of result.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
     this.status = status;
@@ -191,14 +195,9 @@ export class JobManager {
     await this.queue.onIdle();
   }
 
-  /**
-   * The library validates options synchronously inside `processVideo` (sources, threshold,
-   * zones). Starting a job on an already-aborted signal runs exactly that validation; the job
-   * then ends as `cancelled` before opening a source or writing anything.
-   */
+  /** Rejects bad sources, thresholds or zones at once, before the job is queued. */
   private validate(options: ProcessVideoOptions): void {
-    const probe = this.options.pipeline.processVideo({ ...options, signal: AbortSignal.abort('validation only') });
-    void probe.result;
+    this.options.pipeline.validate(options);
   }
 
   private async run(job: ServerJob): Promise<void> {

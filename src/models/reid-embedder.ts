@@ -4,14 +4,13 @@
  * model was trained (ImageNet mean/std for torchreid models), runs them in batches and returns
  * L2-normalised vectors to compare with `cosineSimilarity` (./similarity.ts).
  */
-import path from 'node:path';
 import { ConfigError, ModelError } from '../errors.js';
 import type { ImageView } from '../streams/frame.js';
 import { assertImageView, clipBoxToPixels, CropResizer, type PixelRect } from './image-ops.js';
-import { getModelEntry, type ModelEntry, type PreprocessSpec } from './manifest.js';
-import { resolveModel, type DownloadProgress } from './resolver.js';
+import type { ModelEntry, PreprocessSpec } from './manifest.js';
+import { chooseModel, type DownloadProgress } from './resolver.js';
 import { formatShape, shapeMatches, singleInputOutput, type SessionOptions } from './session.js';
-import { sharedFloat32, WorkerSession } from './worker-session.js';
+import { WorkerSession } from './worker-session.js';
 import { l2Normalize } from './similarity.js';
 
 /** Options of {@link ReidEmbedder.load}. */
@@ -106,21 +105,7 @@ export class ReidEmbedder {
     if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
       throw new ConfigError('INVALID_OPTION', `maxBatch must be a positive integer, got ${String(options.maxBatch)}`, { culprit: 'maxBatch' });
     }
-    const entry = options.modelPath === undefined || options.modelId !== undefined ? getModelEntry(options.modelId ?? DEFAULT_MODEL_ID) : undefined;
-    if (entry !== undefined && entry.task !== 'embedder') {
-      throw new ModelError('MODEL_MISMATCH', `model "${entry.id}" is a ${entry.task}, not a ReID embedder; use it with PersonDetector, and give ReidEmbedder an embedder such as "${DEFAULT_MODEL_ID}"`, { culprit: entry.id });
-    }
-    let modelPath: string;
-    if (entry !== undefined) {
-      const resolveOptions: Parameters<typeof resolveModel>[1] = {};
-      if (options.modelPath !== undefined) resolveOptions.path = options.modelPath;
-      if (options.allowDownload !== undefined) resolveOptions.allowDownload = options.allowDownload;
-      if (options.cacheDir !== undefined) resolveOptions.cacheDir = options.cacheDir;
-      if (options.onProgress !== undefined) resolveOptions.onProgress = options.onProgress;
-      modelPath = (await resolveModel(entry, resolveOptions)).path;
-    } else {
-      modelPath = path.resolve(options.modelPath!);
-    }
+    const { modelPath, entry } = await chooseModel(options, 'embedder', DEFAULT_MODEL_ID);
 
     const session = await WorkerSession.open(modelPath, options, 'ReID embedder');
     try {
@@ -176,25 +161,24 @@ export class ReidEmbedder {
       else results[i] = new Float32Array(this.dimension);
     }
     if (pending.length === 0) return results;
-    const batch = this.pool.pop() ?? sharedFloat32(this.batchSize * this.resizer.slotLength);
-    try {
-      for (let start = 0; start < pending.length; start += this.batchSize) {
-        const count = Math.min(this.batchSize, pending.length - start);
-        // Crops are written synchronously, so the shared resizer and rect are never interleaved.
-        for (let k = 0; k < count; k++) {
-          clipBoxToPixels(boxes[pending[start + k]!]!, image.width, image.height, this.rect);
-          this.resizer.run(image, this.rect, batch, k);
-        }
-        const rows = this.fixedBatch ? this.batchSize : count;
-        if (rows > count) batch.fill(0, count * this.resizer.slotLength, rows * this.resizer.slotLength);
-        const input = batch.subarray(0, rows * this.resizer.slotLength);
-        const output = await this.session.run(this.names.input, input, [rows, 3, this.inputHeight, this.inputWidth], this.names.output);
-        const d = this.dimension;
-        for (let k = 0; k < count; k++) results[pending[start + k]!] = l2Normalize(output.slice(k * d, (k + 1) * d));
+    let batch = this.pool.pop() ?? new Float32Array(this.batchSize * this.resizer.slotLength);
+    for (let start = 0; start < pending.length; start += this.batchSize) {
+      const count = Math.min(this.batchSize, pending.length - start);
+      // Crops are written synchronously, so the shared resizer and rect are never interleaved.
+      for (let k = 0; k < count; k++) {
+        clipBoxToPixels(boxes[pending[start + k]!]!, image.width, image.height, this.rect);
+        this.resizer.run(image, this.rect, batch, k);
       }
-    } finally {
-      this.pool.push(batch);
+      const rows = this.fixedBatch ? this.batchSize : count;
+      if (rows > count) batch.fill(0, count * this.resizer.slotLength, rows * this.resizer.slotLength);
+      const dims = [rows, 3, this.inputHeight, this.inputWidth];
+      // The batch buffer travels to the inference worker and back; a failed run keeps it.
+      const { input, output } = await this.session.run(this.names.input, batch.subarray(0, rows * this.resizer.slotLength), dims, this.names.output);
+      batch = new Float32Array(input.buffer);
+      const d = this.dimension;
+      for (let k = 0; k < count; k++) results[pending[start + k]!] = l2Normalize(output.slice(k * d, (k + 1) * d));
     }
+    this.pool.push(batch);
     return results;
   }
 

@@ -189,3 +189,35 @@ async function downloadModel(entry: ModelEntry, destination: string, options: Re
     await rm(partial, { force: true });
   }
 }
+
+/** The model-choosing options shared by `PersonDetector.load` and `ReidEmbedder.load`. */
+export interface ModelChoice {
+  modelPath?: string;
+  modelId?: string;
+  allowDownload?: boolean;
+  cacheDir?: string;
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+/**
+ * Picks the model file for a detector or embedder. A manifest entry applies when the model
+ * comes from the manifest (no `modelPath`) or when the user names one with `modelId`; a bare
+ * `modelPath` is taken as is, checked only structurally by the caller.
+ * @throws ModelError `MODEL_MISMATCH` when the named entry is for the other task, before any file is read.
+ */
+export async function chooseModel(choice: ModelChoice, task: ModelEntry['task'], defaultId: string): Promise<{ modelPath: string; entry: ModelEntry | undefined }> {
+  if (choice.modelPath !== undefined && choice.modelId === undefined) return { modelPath: path.resolve(choice.modelPath), entry: undefined };
+  const entry = getModelEntry(choice.modelId ?? defaultId);
+  if (entry.task !== task) {
+    const kind = (t: ModelEntry['task']) => (t === 'detector' ? 'a detector' : 'an embedder');
+    const user = task === 'detector' ? 'PersonDetector' : 'ReidEmbedder';
+    const other = entry.task === 'detector' ? 'PersonDetector' : 'ReidEmbedder';
+    throw new ModelError('MODEL_MISMATCH', `model "${entry.id}" is ${kind(entry.task)}, not ${kind(task)}: use it with ${other}, and give ${user} ${kind(task)} such as "${defaultId}"`, { culprit: entry.id });
+  }
+  const options: ResolveModelOptions = {};
+  if (choice.modelPath !== undefined) options.path = choice.modelPath;
+  if (choice.allowDownload !== undefined) options.allowDownload = choice.allowDownload;
+  if (choice.cacheDir !== undefined) options.cacheDir = choice.cacheDir;
+  if (choice.onProgress !== undefined) options.onProgress = choice.onProgress;
+  return { modelPath: (await resolveModel(entry, options)).path, entry };
+}

@@ -2,9 +2,10 @@
  * An onnxruntime session that runs in a worker thread. onnxruntime-node's `session.run()`
  * returns a promise but computes synchronously on the calling thread (it only defers the call
  * with setImmediate), so on the main thread every inference would stall stream reading, timers
- * and HTTP for its whole duration. Here the main thread only posts a message; tensors live in
- * SharedArrayBuffers, so the worker reads inputs and writes fixed-size outputs in place with
- * no copies. Runs on one session are executed one after another by its worker.
+ * and HTTP for its whole duration. Here the main thread only posts a message. Tensor buffers
+ * are transferred, not copied: they move to the worker for the run and come back with the
+ * result (onnxruntime-node rejects SharedArrayBuffer-backed arrays, so sharing is not an
+ * option). Runs on one session are executed one after another by its worker.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -42,13 +43,11 @@ parentPort.on('message', async (m) => {
   }
   try {
     const feeds = { [m.inputName]: new ort.Tensor('float32', m.input, m.inputDims) };
-    if (m.output) {
-      await session.run(feeds, { [m.outputName]: new ort.Tensor('float32', m.output, m.outputDims) });
-      parentPort.postMessage({ type: 'result', id: m.id });
-    } else {
-      const out = (await session.run(feeds))[m.outputName];
-      parentPort.postMessage({ type: 'result', id: m.id, data: out.data });
-    }
+    let output = m.output;
+    if (output) await session.run(feeds, { [m.outputName]: new ort.Tensor('float32', output, m.outputDims) });
+    else output = (await session.run(feeds))[m.outputName].data;
+    // Both buffers go back to the caller, which owns them between runs.
+    parentPort.postMessage({ type: 'result', id: m.id, input: m.input, output }, [m.input.buffer, output.buffer]);
   } catch (error) {
     parentPort.postMessage({ type: 'runFailed', id: m.id, message: String((error && error.message) || error) });
   }
@@ -59,17 +58,20 @@ type WorkerReply =
   | ({ type: 'ready' } & ModelMetadata)
   | { type: 'failed'; message: string }
   | { type: 'released' }
-  | { type: 'result'; id: number; data?: Float32Array }
+  | { type: 'result'; id: number; input: Float32Array; output: Float32Array }
   | { type: 'runFailed'; id: number; message: string };
 
-interface PendingRun {
-  resolve: (data: Float32Array | undefined) => void;
-  reject: (error: Error) => void;
+/** The buffers of a finished run, handed back to the caller. */
+export interface RunResult {
+  /** The input array, usable again (the one passed to `run` is detached meanwhile). */
+  input: Float32Array;
+  /** The output: the caller's preallocated array, filled, or a new one. */
+  output: Float32Array;
 }
 
-/** A Float32Array over shared memory, which the worker reads and writes without copies. */
-export function sharedFloat32(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
+interface PendingRun {
+  resolve: (result: RunResult) => void;
+  reject: (error: Error) => void;
 }
 
 /** An inference session living in its own worker thread. */
@@ -130,27 +132,31 @@ export class WorkerSession implements ModelMetadata {
 
   /**
    * Runs the model on one float32 input. With `output`, the result is written into that
-   * (shared) buffer and it is returned; without, a fresh array comes back from the worker.
-   * `input` (and `output`) must not be touched until the promise settles.
+   * preallocated array; without, a new one comes back. The arrays' buffers are transferred to
+   * the worker, so the passed arrays are detached from now on: use the ones in the result.
+   * A failed run does not return them.
    */
-  run(inputName: string, input: Float32Array, inputDims: readonly number[], outputName: string, output?: { data: Float32Array; dims: readonly number[] }): Promise<Float32Array> {
+  run(inputName: string, input: Float32Array, inputDims: readonly number[], outputName: string, output?: { data: Float32Array; dims: readonly number[] }): Promise<RunResult> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     if (this.pending.size === 0) this.worker.ref();
-    return new Promise<Float32Array | undefined>((resolve, reject) => {
+    return new Promise<RunResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'run', id, inputName, input, inputDims, outputName, output: output?.data, outputDims: output?.dims });
-    }).then((data) => data ?? output!.data);
+      const transfer = output ? [input.buffer as ArrayBuffer, output.data.buffer as ArrayBuffer] : [input.buffer as ArrayBuffer];
+      this.worker.postMessage({ type: 'run', id, inputName, input, inputDims, outputName, output: output?.data, outputDims: output?.dims }, transfer);
+    });
   }
 
   /** Frees the session and ends the worker. */
   async release(): Promise<void> {
     if (this.failure) return;
     this.worker.ref();
+    // Settles when the worker confirms, or when it dies trying (then there is nothing left to free).
     const released = new Promise<void>((resolve) => {
       this.worker.on('message', (reply: WorkerReply) => {
         if (reply.type === 'released') resolve();
       });
+      this.worker.once('exit', () => resolve());
     });
     this.worker.postMessage({ type: 'release' });
     await released;
@@ -164,8 +170,11 @@ export class WorkerSession implements ModelMetadata {
     if (!run) return;
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker.unref();
-    if (reply.type === 'result') run.resolve(reply.data);
-    else run.reject(new ModelError('INFERENCE_FAILED', `inference with ${this.modelPath} failed: ${reply.message}`, { culprit: this.modelPath }));
+    if (reply.type === 'result') {
+      run.resolve({ input: reply.input, output: reply.output });
+    } else {
+      run.reject(new ModelError('INFERENCE_FAILED', `inference with ${this.modelPath} failed: ${reply.message}`, { culprit: this.modelPath }));
+    }
   }
 
   private fail(cause: Error): void {

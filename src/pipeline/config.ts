@@ -19,7 +19,8 @@ const detectorSchema = z
     modelId: z.string().default('yolox-nano'),
     /** 'yolox' or 'yolov8'; detected from the output shape when omitted. */
     format: z.enum(['yolox', 'yolov8']).optional(),
-    scoreThreshold: unitInterval.default(0.3),
+    /** Lowest detection score kept. ByteTrack's second association stage uses the 0.1–trackThreshold ones, so keep it low. */
+    scoreThreshold: unitInterval.default(0.1),
     nmsThreshold: unitInterval.default(0.45),
     /** COCO class ids to keep; persons only by default. */
     classes: z.array(z.number().int().min(0)).min(1).default([0]),

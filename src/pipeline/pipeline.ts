@@ -85,6 +85,15 @@ export class DetectionTrackingPipeline {
     return new Job(randomUUID(), (job, signal) => this.runJob(job, plan, signal), options.signal);
   }
 
+  /**
+   * Checks job options the way {@link processVideo} does (sources, zones, thresholds, paths)
+   * without starting anything: throws the same {@link ConfigError} / StreamError. Useful for a
+   * service that queues jobs and wants to reject bad requests at once.
+   */
+  validate(options: ProcessVideoOptions): void {
+    this.plan(options);
+  }
+
   /** Releases the ONNX sessions. */
   async release(): Promise<void> {
     const models = this.models;
@@ -242,14 +251,15 @@ export class DetectionTrackingPipeline {
     }
 
     // 3. output folder and per-camera writers
-    const folderName = uniqueFolderName(plan.outputRoot, jobFolderName(plan.now, plan.timeZone));
-    const outputDir = path.join(plan.outputRoot, folderName);
+    let folderName = jobFolderName(plan.now, plan.timeZone);
+    let outputDir = path.join(plan.outputRoot, folderName);
     const stamp = fileStamp(plan.now, plan.timeZone);
     const workers: CameraWorker[] = [];
     const cameraResults: CameraResult[] = [];
     let setupError: MulticamReidError | undefined;
     try {
-      await mkdir(outputDir, { recursive: true });
+      folderName = await createJobFolder(plan.outputRoot, folderName);
+      outputDir = path.join(plan.outputRoot, folderName);
       result.outputDir = outputDir;
       for (const [cameraIndex, reader] of readers.entries()) {
         const props = reader.getProperties();
@@ -514,11 +524,23 @@ function addStages(a: StageTimings, b: StageTimings): StageTimings {
   return out;
 }
 
-/** The seed's folder name, with `_2`, `_3`… appended when a job of the same minute already wrote one. */
-function uniqueFolderName(root: string, base: string): string {
-  let name = base;
-  for (let n = 2; existsSync(path.join(root, name)) || existsSync(path.join(root, zipName(name))); n++) name = `${base}_${n}`;
-  return name;
+/**
+ * Creates the job folder with the seed's name, appending `_2`, `_3`… when a job of the same
+ * minute already has it. `mkdir` without `recursive` fails on an existing folder, so two jobs
+ * starting together cannot pick the same one.
+ */
+async function createJobFolder(root: string, base: string): Promise<string> {
+  await mkdir(root, { recursive: true });
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base}_${n}`;
+    if (existsSync(path.join(root, zipName(name)))) continue;
+    try {
+      await mkdir(path.join(root, name));
+      return name;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 /**

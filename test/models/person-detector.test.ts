@@ -77,6 +77,19 @@ describe('PersonDetector with YOLOX-Nano', () => {
     assert.deepEqual(concurrent, [sequential[0], sequential[1], sequential[0]]);
   });
 
+  it('keeps the event loop free while inference runs', async () => {
+    const frame = await decodeImageFile(media('images/zidane.jpg'));
+    let settled = false;
+    const detection = detector.detect(frame).then((d) => {
+      settled = true;
+      return d;
+    });
+    // On the calling thread, the whole inference would finish before the next check phase.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'detect() settled before the event loop got a turn: inference blocked it');
+    assert.equal((await detection).length, 2);
+  });
+
   it('measures inference alone', async () => {
     const ms = await detector.measureInferenceOnly(2);
     assert.ok(Number.isFinite(ms) && ms > 0);

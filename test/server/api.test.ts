@@ -230,14 +230,15 @@ test('never serves a path outside the job folder, whatever the encoding', async 
 
 test('jobs beyond the concurrency limit wait as queued; a queued job cancels at once', async () => {
   // concurrency is 1: A runs, B and C wait.
-  const post = async (body: object) => {
+  const post = async (body: object, expectedStatus: string) => {
     const answer = await request(base, 'POST', '/detect', { json: body });
     assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json().status, expectedStatus);
     return answer.json().job_id as string;
   };
-  const a = await post({ video_path: CAM1, realtime: true });
-  const b = await post({ video_path: `${CAM1}\n${CAM2}`, realtime: true });
-  const c = await post({ video_path: CAM2, realtime: true, max_duration_seconds: 30 });
+  const a = await post({ video_path: CAM1, realtime: true }, 'running');
+  const b = await post({ video_path: `${CAM1}\n${CAM2}`, realtime: true }, 'queued');
+  const c = await post({ video_path: CAM2, realtime: true, max_duration_seconds: 30 }, 'queued');
   await waitForStatus(base, a, (s) => s.status === 'running');
 
   const bQueued = (await request(base, 'GET', `/status/${b}`)).json();
@@ -259,8 +260,9 @@ test('jobs beyond the concurrency limit wait as queued; a queued job cancels at 
 
   await request(base, 'POST', `/cancel/${a}`);
   await waitForStatus(base, a, (s) => s.status === 'cancelled');
-  const cRunning = await waitForStatus(base, c, (s) => s.status !== 'queued');
-  assert.ok(['running', 'completed'].includes(cRunning.status), `C started once A ended (${cRunning.status})`);
+  const cStarted = await waitForStatus(base, c, (s) => s.status !== 'queued');
+  assert.ok(['running', 'completed'].includes(cStarted.status), `C started once A ended (${cStarted.status})`);
+  await waitForStatus(base, c, (s) => s.cameras[0].frames > 0 || s.status === 'completed');
   await request(base, 'POST', `/cancel/${c}`);
   const cEnded = await waitForStatus(base, c, (s) => ['cancelled', 'completed'].includes(s.status));
   assert.ok(cEnded.outputs.zip !== null, 'C finalised its outputs');
