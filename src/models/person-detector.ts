@@ -185,7 +185,8 @@ export class PersonDetector {
 
   /**
    * Detects objects of the configured classes in one frame.
-   * @param image - A packed rgb24 or bgr24 frame of any size.
+   * @param image - A packed rgb24 or bgr24 frame of any size. Its pixels are read before this
+   *   returns (the letterbox is synchronous), so the caller may reuse the buffer right away.
    * @returns Boxes in the frame's pixel coordinates, clipped to the frame, best score first.
    */
   async detect(image: ImageView): Promise<Detection[]> {

@@ -122,6 +122,9 @@ export class ReidEmbedder {
    * Embeds the crops of `boxes` from one frame, in batches of {@link batchSize}.
    * Boxes are clipped to the frame; a box with less than one pixel inside it yields an
    * all-zero vector (similarity 0 to everything) without running the model.
+   * The crops of the first batch are taken before this returns; with more boxes than
+   * {@link batchSize}, later batches read `image` after awaiting, so keep its pixels unchanged
+   * until the promise settles.
    * @returns One L2-normalised vector of length {@link dimension} per box, in order.
    */
   async embed(image: ImageView, boxes: ReadonlyArray<EmbedBox>): Promise<Float32Array[]> {

@@ -16,7 +16,8 @@ const detectorSchema = z
   .object({
     /** Explicit ONNX file; otherwise the model resolver looks it up by `modelId`. */
     modelPath: z.string().optional(),
-    modelId: z.string().default('yolox-nano'),
+    /** Manifest id; with `modelPath` it also checks the file against that entry. Default: 'yolox-nano'. */
+    modelId: z.string().optional(),
     /** 'yolox' or 'yolov8'; detected from the output shape when omitted. */
     format: z.enum(['yolox', 'yolov8']).optional(),
     /** Lowest detection score kept. ByteTrack's second association stage uses the 0.1–trackThreshold ones, so keep it low. */
@@ -32,7 +33,8 @@ const detectorSchema = z
 const reidSchema = z
   .object({
     modelPath: z.string().optional(),
-    modelId: z.string().default('osnet-x0.25-msmt17'),
+    /** Manifest id; default 'osnet-x0.25-msmt17'. */
+    modelId: z.string().optional(),
     /** Set false to run detection and tracking only (no global identities). */
     enabled: z.boolean().default(true),
     /** Embed a confirmed track again after this many frames even when its identity is settled. */

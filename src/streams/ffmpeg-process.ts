@@ -136,10 +136,17 @@ export class FfmpegProcess {
     this.stopping = true;
     this.child.stdout?.resume();
     this.child.kill('SIGTERM');
+    // ffmpeg blocked in a stalled network read ignores one SIGTERM but exits at once on the
+    // fourth signal ("hard exiting"); repeat it, and SIGKILL if even that does not help.
+    let signalsSent = 1;
+    const repeater = setInterval(() => {
+      if (signalsSent++ < 4) this.child.kill('SIGTERM');
+    }, Math.max(10, Math.min(150, graceMs / 5)));
     const killer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     try {
       await this.exitPromise;
     } finally {
+      clearInterval(repeater);
       clearTimeout(killer);
     }
   }

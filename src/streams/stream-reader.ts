@@ -467,6 +467,12 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     while (!this.released) {
       let reason = await this.watch(current);
       if (this.released) return;
+      if (this.info.kind === 'file' && !current.proc.running && (await current.exit).code === 0) {
+        // A file read as a simulated live camera has a real end.
+        this.queue.close();
+        this.finishEnded('eof');
+        return;
+      }
       const outageStart = this.lastFrameAt ?? Date.now();
       await current.proc.stop(this.options.stopGracePeriod * 1000);
       for (let attempt = 1; ; attempt++) {

@@ -72,7 +72,7 @@ test('two cameras with zones: seed-named outputs that agree with each other and 
 
     // CSV rows agree with the events
     const rows = parseTracksCsv(readFileSync(camera.csvPath, 'utf8'));
-    assert.ok(rows.length > 419, `camera ${i}: people are tracked (${rows.length} rows)`);
+    assert.ok(rows.length > 200, `camera ${i}: people are tracked (${rows.length} rows)`);
     const csvTracks = new Set(rows.map((r) => r.trackId));
     const newTracks = new Set((events['track:new'] ?? []).filter((e) => e.cameraIndex === i).map((e) => e.trackId));
     assert.deepEqual([...csvTracks].sort((a, b) => a - b), [...newTracks].sort((a, b) => a - b), `camera ${i}: CSV tracks = track:new events`);
