@@ -43,7 +43,7 @@ test('invalid input exits 2 with a clear message', () => {
 
 test('a short run completes, exits 0 and prints where the ZIP is', { timeout: 240_000 }, () => {
   const out = path.join(outRoot, 'short');
-  const result = runCli(['run', clips[0]!, '--max-duration', '3', '--out', out, '--zones', path.join(repoRoot, 'configs', 'zones.sample.yaml')]);
+  const result = runCli(['run', ...clips, '--max-duration', '3', '--out', out, '--zones', path.join(repoRoot, 'configs', 'zones.sample.yaml')]);
   assert.equal(result.status, 0, result.stderr);
   const zip = /ZIP: (.+\.zip)/.exec(result.stdout);
   assert.ok(zip, result.stdout);

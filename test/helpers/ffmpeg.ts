@@ -1,5 +1,6 @@
-/** Test-side ffmpeg helpers: inspect outputs, start loopback senders, find leftover children. */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+/** Test-side ffmpeg helpers: inspect outputs and archives; live senders and child checks come from the streams helpers. */
+export { childFfmpegPids, startUdpSender, stopProcess, freshPort } from '../streams/helpers.js';
+import { execFile, spawnSync } from 'node:child_process';
 import { resolveFfmpegPath } from '../../src/streams/ffmpeg-path.js';
 
 export const ffmpegPath = resolveFfmpegPath();
@@ -33,35 +34,6 @@ export async function inspectVideo(file: string): Promise<VideoInfo> {
     fps: Number(stream[5]),
     frames: frameMatches.length > 0 ? Number(frameMatches[frameMatches.length - 1]![1]) : 0,
   };
-}
-
-/** PIDs of ffmpeg processes that are children of this process (other test runs are not counted). */
-export function childFfmpegPids(): number[] {
-  const out = spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg'], { encoding: 'utf8' });
-  return out.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map(Number);
-}
-
-/** Starts an ffmpeg that loops a clip in real time to a UDP MPEG-TS address on loopback. */
-export function startUdpSender(clip: string, port: number): ChildProcess {
-  const child = spawn(
-    ffmpegPath,
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', clip, '-map', '0:v:0', '-c', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`],
-    { stdio: 'ignore' },
-  );
-  return child;
-}
-
-/** Stops a child process and waits until it has exited. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Lists the entries of a ZIP file (python3's zipfile module, present on every test machine). */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DetectionTrackingPipeline } from '../../src/pipeline/pipeline.js';
 import { parseTracksCsv } from '../../src/output/tracks-csv.js';
 import { artifactsDir, media } from '../helpers/shared.js';
-import { childFfmpegPids, inspectVideo, listZip, startUdpSender, stopProcess } from '../helpers/ffmpeg.js';
+import { childFfmpegPids, freshPort, inspectVideo, listZip, startUdpSender, stopProcess } from '../helpers/ffmpeg.js';
 
 const clips = [media('multicam/cam1_with_tracking_overlay.mp4'), media('multicam/cam2_with_tracking_overlay.mp4')];
 const outRoot = artifactsDir('pipeline-cancel');
@@ -82,7 +82,7 @@ test('a signal aborted before the start gives cancelled with nothing written', a
 });
 
 test('live UDP cameras stop at maxDurationSeconds', { timeout: 120_000 }, async () => {
-  const ports = [47311, 47312];
+  const ports = [freshPort(), freshPort()];
   const senders = ports.map((port, i) => startUdpSender(clips[i]!, port));
   try {
     const job = pipeline.processVideo({
