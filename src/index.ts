@@ -10,7 +10,7 @@
 export * from './errors.js';
 
 // The main job
-export { DetectionTrackingPipeline, processVideo } from './pipeline/pipeline.js';
+export { DetectionTrackingPipeline, processVideo, type LoadedModels } from './pipeline/pipeline.js';
 export { Job, type JobEmitter } from './pipeline/job.js';
 export { parseConfig, loadConfigFile, pipelineConfigSchema } from './pipeline/config.js';
 export type { PipelineConfig, PipelineConfigInput } from './pipeline/config.js';
@@ -23,10 +23,11 @@ export * from './streams/index.js';
 
 // Models
 export type { Detection } from './models/types.js';
-export { PersonDetector } from './models/person-detector.js';
-export { ReidEmbedder } from './models/reid-embedder.js';
-export { cosineSimilarity } from './models/similarity.js';
-export { resolveModel } from './models/resolver.js';
+export { PersonDetector, type PersonDetectorOptions } from './models/person-detector.js';
+export { ReidEmbedder, type ReidEmbedderOptions, type EmbedBox } from './models/reid-embedder.js';
+export type { DetectorFormat } from './models/detector-model.js';
+export { cosineSimilarity, l2Normalize } from './models/similarity.js';
+export { resolveModel, type ResolveModelOptions, type ResolvedModel, type DownloadProgress, type ModelSource } from './models/resolver.js';
 
 // Tracking and evaluation
 export type { Track, TrackerDetection, TrackerUpdate, TrackState } from './tracking/types.js';
@@ -39,8 +40,8 @@ export { readMotFile, parseMot, type MotRecord } from './eval/mot-file.js';
 export * from './identity/index.js';
 export * from './zones/index.js';
 export { FrameAnnotator, type Overlay, type OverlayBox, type OverlayZone, type FrameAnnotatorOptions } from './output/annotator.js';
-export { VideoWriter, X264_PRESETS, type VideoWriterOptions, type VideoWriterResult, type X264Preset } from './output/video-writer.js';
-export { TracksCsvWriter, TRACKS_CSV_COLUMNS, parseTracksCsv, type TrackCsvRow } from './output/tracks-csv.js';
+export { VideoWriter, X264_PRESETS, type VideoWriterOptions, type VideoWriterResult, type X264Preset, type WriterPixelFormat } from './output/video-writer.js';
+export { TracksCsvWriter, TRACKS_CSV_COLUMNS, parseTracksCsv, type TrackCsvRow, type TracksCsvWriterOptions } from './output/tracks-csv.js';
 export { writeZoneReport, type ZoneReportDocument } from './output/zone-report.js';
 export { jobFolderName, fileStamp, zipName, DEFAULT_TIME_ZONE } from './output/naming.js';
-export { zipDirectory } from './output/zip.js';
+export { zipDirectory, type ZipDirectoryOptions, type ZipResult } from './output/zip.js';

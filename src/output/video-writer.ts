@@ -50,7 +50,7 @@ export interface VideoWriterOptions {
    * @default 23
    */
   crf?: number;
-  /** ffmpeg binary; otherwise MULTICAM_REID_FFMPEG, then the bundled @ffmpeg-installer build. */
+  /** ffmpeg binary; otherwise MULTICAM_REID_FFMPEG, then the build bundled by `@ffmpeg-installer/ffmpeg`. */
   ffmpegPath?: string;
   /**
    * Aborting finalises the file as `close()` does (the video written so far stays playable);

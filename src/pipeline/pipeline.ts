@@ -46,7 +46,8 @@ interface JobPlan {
   referencePersons: Array<{ name: string; imagePaths: string[] }>;
 }
 
-interface LoadedModels {
+/** The models a pipeline loads once and shares between its jobs and cameras. */
+export interface LoadedModels {
   detector: PersonDetector;
   embedder?: ReidEmbedder;
 }

@@ -15,4 +15,4 @@ export type {
 } from './types.js';
 export { loadZonesFile, parseZones, zonesForCamera, type ParseZonesOptions } from './parse.js';
 export { ZoneMonitor, type ZoneMonitorOptions } from './monitor.js';
-export { pointInPolygon, toPixelPolygon } from './geometry.js';
+export { pointInPolygon, toPixelPolygon, type Points } from './geometry.js';
