@@ -2,10 +2,12 @@
  * Real live sources for the stream tests: ffmpeg processes sending sample clips as UDP MPEG-TS,
  * and GStreamer's RTSP server. Plus a check that this test process has no ffmpeg child left.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import type { EventEmitter } from 'eventemitter3';
+import type { StreamEvents } from '../../src/streams/events.js';
 import { resolveFfmpegPath } from '../../src/streams/ffmpeg-path.js';
 import { repoRoot } from '../helpers/shared.js';
 
@@ -82,17 +84,12 @@ export async function startRtspServer(clip: string, port: number, mount: string)
 
 /** What ffmpeg itself says about a clip: frames decoded from its first video stream, size and fps. */
 export function ffmpegReport(clip: string): { frames: number; width: number; height: number; fps: number } {
-  let stderr: string;
-  try {
-    execFileSync(resolveFfmpegPath(), ['-hide_banner', '-nostdin', '-i', clip, '-map', '0:v:0', '-vsync', 'passthrough', '-f', 'null', '-'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
-    });
-    throw new Error('unreachable');
-  } catch (error) {
-    stderr = (error as { stderr?: string }).stderr ?? '';
-    if (stderr === '') throw error;
-  }
+  const run = spawnSync(resolveFfmpegPath(), ['-hide_banner', '-nostdin', '-i', clip, '-map', '0:v:0', '-vsync', 'passthrough', '-f', 'null', '-'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`ffmpeg could not decode ${clip}: ${run.stderr}`);
+  const stderr = run.stderr;
   return parseReport(stderr);
 }
 
@@ -104,23 +101,25 @@ function parseReport(stderr: string): { frames: number; width: number; height: n
 }
 
 /** Resolves with the first event `name` from `emitter` for which `accept` holds; rejects after `ms`. */
-export function waitForEvent<T>(
-  emitter: { on(name: string, fn: (e: T) => void): unknown; off(name: string, fn: (e: T) => void): unknown },
-  name: string,
+export function waitForEvent<E extends keyof StreamEvents>(
+  emitter: EventEmitter<StreamEvents>,
+  name: E,
   ms: number,
-  accept: (event: T) => boolean = () => true,
-): Promise<T> {
+  accept: (event: Parameters<StreamEvents[E]>[0]) => boolean = () => true,
+): Promise<Parameters<StreamEvents[E]>[0]> {
+  type Payload = Parameters<StreamEvents[E]>[0];
+  const loose = emitter as unknown as EventEmitter<string>;
   return new Promise((resolve, reject) => {
-    const listener = (event: T) => {
+    const listener = (event: Payload) => {
       if (!accept(event)) return;
       clearTimeout(timer);
-      emitter.off(name, listener);
+      loose.off(name, listener);
       resolve(event);
     };
     const timer = setTimeout(() => {
-      emitter.off(name, listener);
+      loose.off(name, listener);
       reject(new Error(`no "${name}" event within ${ms} ms`));
     }, ms);
-    emitter.on(name, listener);
+    loose.on(name, listener);
   });
 }
