@@ -219,6 +219,7 @@ export class DetectionTrackingPipeline {
           maxHeight: s.maxHeight,
           connectTimeout: s.connectTimeout,
           stallTimeout: s.stallTimeout,
+          reconnect: s.reconnect,
           ffmpegPath: s.ffmpegPath,
           realtime: plan.realtime,
           pixelFormat: 'rgb24',
@@ -349,13 +350,19 @@ export class DetectionTrackingPipeline {
         workers.map((worker, i) =>
           queue.add(async () => {
             statuses[i] = await worker.run(stop.signal);
-            if (statuses[i]!.error !== undefined) warn(`source failed: ${statuses[i]!.error!.message}`, i, statuses[i]!.error!.code);
+            const error = statuses[i]!.error;
+            // A reader failure was already reported by its 'error' event; report only new ones.
+            if (error !== undefined && !warnings.some((w) => w.endsWith(error.message))) warn(error.message, i, error.code);
           }),
         ),
       );
     }
     clearTimeout(durationTimer);
     clearInterval(progressTimer);
+    // Stopping at maxDurationSeconds is a normal end for every camera still running.
+    if (stop.signal.reason === MAX_DURATION) {
+      for (const s of statuses) if (s?.status === 'cancelled') s.status = 'completed';
+    }
     signal.removeEventListener('abort', onAbort);
 
     // 5. finalise every output, whatever happened above

@@ -104,3 +104,41 @@ test('live UDP cameras stop at maxDurationSeconds', { timeout: 120_000 }, async 
   }
   assert.deepEqual(childFfmpegPids(), []);
 });
+
+test('a camera failing midway does not stop the other one; the job reports it and finalises both', { timeout: 120_000 }, async () => {
+  const ports = [freshPort(), freshPort()];
+  const senders = ports.map((port, i) => startUdpSender(clips[i]!, port));
+  const fragile = new DetectionTrackingPipeline({ streams: { stallTimeout: 1, connectTimeout: 2, reconnect: { initialDelay: 0.2, maxDelay: 0.5, maxAttempts: 2 } } });
+  try {
+    const job = fragile.processVideo({ videoPath: ports.map((p) => `udp://127.0.0.1:${p}`).join(','), outputDir: path.join(outRoot, 'failing'), maxDurationSeconds: 14 });
+    const statuses: string[] = [];
+    job.on('camera:status', (e) => statuses.push(`${e.cameraIndex}:${e.reason}`));
+    let killed = false;
+    job.on('progress', (p) => {
+      if (!killed && (p.cameras[0]?.frames ?? 0) > 10) {
+        killed = true;
+        void stopProcess(senders[0]!);
+      }
+    });
+    const result = await job.result;
+    console.log(`camera events: ${statuses.join(' ')}`);
+    assert.ok(killed, 'the first sender was stopped midway');
+    assert.equal(result.status, 'completed', 'one failing camera does not fail the job');
+    const [failed, healthy] = result.cameras;
+    assert.equal(failed!.status, 'failed');
+    assert.equal(failed!.error?.code, 'STREAM_FAILED');
+    assert.equal(healthy!.status, 'completed');
+    assert.ok(healthy!.frames > failed!.frames, `the healthy camera kept going (${healthy!.frames} vs ${failed!.frames} frames)`);
+    assert.ok(result.warnings.some((w) => w.startsWith('camera 0')), result.warnings.join('; '));
+    assert.ok(statuses.includes('0:reconnecting'), 'the failing camera was retried before it was given up');
+    for (const camera of result.cameras) {
+      assert.equal((await inspectVideo(camera.videoPath!)).frames, camera.frames, `camera ${camera.cameraIndex}: finalised MP4`);
+      assert.ok(parseTracksCsv(readFileSync(camera.csvPath, 'utf8')).length > 0, `camera ${camera.cameraIndex}: complete CSV`);
+    }
+    assert.ok(result.zipPath !== undefined && existsSync(result.zipPath));
+  } finally {
+    await Promise.all(senders.map(stopProcess));
+    await fragile.release();
+  }
+  assert.deepEqual(childFfmpegPids(), []);
+});
