@@ -14,21 +14,10 @@ import os from 'node:os';
 import { IdentityGallery } from '../src/identity/gallery.js';
 import type { IdentityObservation } from '../src/identity/types.js';
 import { median, printTable, timeRuns } from './util.js';
+import { seededRandom } from '../test/helpers/random.js';
 
 const DIMENSION = 512;
 const QUERIES = 200;
-
-/** mulberry32: reproducible vectors without a dependency. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomUnit(random: () => number): Float32Array {
   const v = new Float32Array(DIMENSION);

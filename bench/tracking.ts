@@ -7,22 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { ByteTracker } from '../src/tracking/byte-tracker.js';
 import type { TrackerDetection } from '../src/tracking/types.js';
 import { median, printTable } from './util.js';
+import { seededRandom as rng } from '../test/helpers/random.js';
 
 const WARMUP_FRAMES = 100;
 const TIMED_FRAMES = 400;
 const EMBEDDING_SIZE = 512;
-
-/** Deterministic PRNG (mulberry32) so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Walker {
   x: number;

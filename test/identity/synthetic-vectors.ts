@@ -3,17 +3,9 @@
  * are nearly orthogonal in 512-d) and vectors at an exact cosine similarity to a given one.
  */
 
-/** A small seeded generator (mulberry32), so every run sees the same vectors. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
+
+export { seededRandom };
 
 function normalise(v: Float64Array): Float64Array {
   let sum = 0;
