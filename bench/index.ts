@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- part…]`: runs the selected benchmark parts (all by default), prints each
- * part's Markdown table and writes every result as JSON under bench-results/ (git-ignored).
- * Each part lives in bench/<part>.ts and exports `run(): Promise<unknown>`.
+ * part's Markdown table, then a short Markdown summary of every part, and writes every result
+ * as JSON under bench-results/ (git-ignored). Each part lives in bench/<part>.ts and exports
+ * `run(): Promise<unknown>`, and may export `summarize(result): string[]` for the summary.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,11 @@ import { fileURLToPath } from 'node:url';
 
 const PARTS = ['streams', 'models', 'tracking', 'identity', 'pipeline'] as const;
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
+
+interface BenchPart {
+  run: () => Promise<unknown>;
+  summarize?: (result: unknown) => string[];
+}
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((p) => !(PARTS as readonly string[]).includes(p));
@@ -22,11 +28,15 @@ const outDir = path.resolve(benchDir, '..', 'bench-results');
 mkdirSync(outDir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const results: Record<string, unknown> = {};
+const summary: string[] = [];
 for (const part of selected) {
   console.log(`\n## bench: ${part}\n`);
-  const mod = (await import(`./${part}.ts`)) as { run: () => Promise<unknown> };
+  const mod = (await import(`./${part}.ts`)) as BenchPart;
+  const t0 = performance.now();
   results[part] = await mod.run();
+  const seconds = (performance.now() - t0) / 1000;
+  summary.push(`### ${part} (${seconds.toFixed(0)} s)`, ...(mod.summarize?.(results[part]) ?? ['- see the table above']));
 }
 const file = path.join(outDir, `bench-${stamp}.json`);
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2));
-console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
+console.log(`\n## Summary\n\n${summary.join('\n')}\n\nresults written to ${path.relative(process.cwd(), file)}`);

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { ModelError } from '../errors.js';
-import { sessionCreationError, validateSessionOptions, type SessionOptions, type TensorSignature } from './session.js';
+import { ortSessionOptions, sessionCreationError, validateSessionOptions, type SessionOptions, type TensorSignature } from './session.js';
 
 /** Input/output description of a loaded model, as onnxruntime reports it. */
 export interface ModelMetadata {
@@ -112,9 +112,8 @@ export class WorkerSession implements ModelMetadata {
     } catch (cause) {
       throw new ModelError('MODEL_NOT_FOUND', `cannot read the ${label} model ${modelPath}: ${(cause as Error).message}`, { culprit: modelPath, cause });
     }
-    const providers = options.executionProviders ?? ['cpu'];
-    const sessionOptions: Record<string, unknown> = { executionProviders: providers, graphOptimizationLevel: options.graphOptimizationLevel ?? 'all' };
-    if (options.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
+    const sessionOptions = ortSessionOptions(options);
+    const providers = sessionOptions.executionProviders as string[];
     const model = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, options: sessionOptions }, transferList: [model] });
@@ -145,6 +144,11 @@ export class WorkerSession implements ModelMetadata {
       const transfer = output ? [input.buffer as ArrayBuffer, output.data.buffer as ArrayBuffer] : [input.buffer as ArrayBuffer];
       this.worker.postMessage({ type: 'run', id, inputName, input, inputDims, outputName, output: output?.data, outputDims: output?.dims }, transfer);
     });
+  }
+
+  /** Runs posted to this session that have not finished yet (the pool sends work to the least busy session). */
+  get runsInFlight(): number {
+    return this.pending.size;
   }
 
   /** Frees the session and ends the worker. */

@@ -3,11 +3,13 @@
  * annotated video, CSV rows and events. Cameras run independently; the detector, the
  * embedder and the identity gallery are shared by all of them.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { MulticamReidError, StreamError } from '../errors.js';
 import type { Frame } from '../streams/frame.js';
 import type { StreamReader } from '../streams/stream-reader.js';
 import type { PersonDetector } from '../models/person-detector.js';
+import type { Detection } from '../models/types.js';
 import type { ReidEmbedder } from '../models/reid-embedder.js';
 import type { ByteTracker } from '../tracking/byte-tracker.js';
 import type { Track, TrackerUpdate } from '../tracking/types.js';
@@ -58,6 +60,32 @@ export function emptyStageTimings(): StageTimings {
   return { read: 0, detect: 0, track: 0, reid: 0, identity: 0, zones: 0, annotate: 0, encode: 0, csv: 0 };
 }
 
+/** What {@link FRAME_PROCESSED_CHANNEL} publishes for every processed frame. */
+export interface FrameProcessedMessage {
+  cameraIndex: number;
+  frameIndex: number;
+  /** Wall-clock ms when the frame left the decoder (`Frame.capturedAt`). */
+  capturedAt: number;
+  /** Wall-clock ms (`Date.now()`) when its outputs were written. */
+  processedAt: number;
+  /** Whether the detector ran on it (false on the frames a detection stride skips). */
+  detected: boolean;
+}
+
+/**
+ * Name of the `node:diagnostics_channel` channel that receives a {@link FrameProcessedMessage}
+ * per processed frame, for latency measurements (the live soak script subscribes to it).
+ * Publishing costs nothing while no one subscribes.
+ */
+export const FRAME_PROCESSED_CHANNEL = 'multicam-reid:frame-processed';
+const frameProcessed = diagnosticsChannel.channel(FRAME_PROCESSED_CHANNEL);
+
+/** A frame taken from the reader, with its detection already under way when it is a detection frame. */
+interface PreparedFrame {
+  frame: Frame;
+  detections?: Promise<Detection[]>;
+}
+
 /** How close to the threshold a similarity must be for the identity to stay "uncertain". */
 const UNCERTAIN_MARGIN = 0.05;
 
@@ -91,16 +119,22 @@ export class CameraWorker {
   /**
    * Processes frames until the source ends or `signal` aborts. Never throws for a source
    * failure: it returns status 'failed' with the error, so the other cameras go on.
+   *
+   * One frame ahead: while frame n is tracked, embedded, annotated and encoded, frame n+1 is
+   * already read and its detection runs in an inference worker. So a camera keeps the
+   * detector busy while its own main-thread work runs (a single camera otherwise leaves the
+   * detector idle for that time), at the cost of holding one more frame.
    */
   async run(signal: AbortSignal): Promise<{ status: JobStatus; error?: MulticamReidError }> {
-    const { reader, stages } = { reader: this.parts.reader, stages: this.counters.stages };
+    const stages = this.counters.stages;
+    let next = this.prepare(signal);
     try {
       for (;;) {
         if (signal.aborted) return { status: 'cancelled' };
         const t = performance.now();
-        const frame = await reader.next(signal);
+        const prepared = await next;
         stages.read += performance.now() - t;
-        if (frame === null) {
+        if (prepared === null) {
           if (signal.aborted) return { status: 'cancelled' };
           const failure = this.sourceFailure;
           if (failure !== undefined) {
@@ -110,7 +144,8 @@ export class CameraWorker {
           this.counters.state = 'ended';
           return { status: 'completed' };
         }
-        await this.processFrame(frame);
+        next = this.prepare(signal);
+        await this.processFrame(prepared.frame, prepared.detections);
       }
     } catch (error) {
       if (signal.aborted) return { status: 'cancelled' };
@@ -120,7 +155,22 @@ export class CameraWorker {
           ? error
           : new MulticamReidError('STREAM_FAILED', `camera ${this.parts.cameraIndex} failed: ${(error as Error).message}`, { cause: error });
       return { status: 'failed', error: wrapped };
+    } finally {
+      // A look-ahead left behind when the loop stops early settles on its own (the reader is
+      // released, the detection finishes); nothing awaits it any more.
+      next.then((p) => p?.detections?.catch(() => undefined)).catch(() => undefined);
     }
+  }
+
+  /** Reads the next frame and, on a detection frame, starts its detection at once. */
+  private async prepare(signal: AbortSignal): Promise<PreparedFrame | null> {
+    const frame = await this.parts.reader.next(signal);
+    if (frame === null) return null;
+    if (frame.frameIndex % this.parts.detectionStride !== 0) return { frame };
+    const detections = this.parts.detector.detect(frame);
+    // Awaited by processFrame; this only keeps a failure from counting as unhandled meanwhile.
+    detections.catch(() => undefined);
+    return { frame, detections };
   }
 
   /** Ends the tracks still open and closes the zone visits at the last processed time. */
@@ -129,7 +179,7 @@ export class CameraWorker {
     for (const event of zoneMonitor.finish(this.counters.position)) this.emitZoneEvent(event);
   }
 
-  private async processFrame(frame: Frame): Promise<void> {
+  private async processFrame(frame: Frame, pendingDetections: Promise<Detection[]> | undefined): Promise<void> {
     const p = this.parts;
     const c = this.counters;
     const stages = c.stages;
@@ -139,8 +189,9 @@ export class CameraWorker {
     // 1. detection (every k-th frame) and tracking
     let t = performance.now();
     let update: TrackerUpdate;
-    if (frameIndex % p.detectionStride === 0) {
-      const detections = await p.detector.detect(frame);
+    if (pendingDetections !== undefined) {
+      // Wall time this camera waits for its detections (they started while the previous frame was processed).
+      const detections = await pendingDetections;
       stages.detect += performance.now() - t;
       c.detectedFrames += 1;
       c.detections += detections.length;
@@ -171,6 +222,10 @@ export class CameraWorker {
 
     // 4. outputs
     await this.writeOutputs(frame, update.active);
+    if (frameProcessed.hasSubscribers) {
+      const message: FrameProcessedMessage = { cameraIndex: p.cameraIndex, frameIndex, capturedAt: frame.capturedAt, processedAt: Date.now(), detected: pendingDetections !== undefined };
+      frameProcessed.publish(message);
+    }
     c.frames += 1;
     c.position = timestamp;
     c.activeTracks = update.active.length;

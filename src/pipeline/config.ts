@@ -81,7 +81,7 @@ const outputSchema = z
     video: z.boolean().default(true),
     /**
      * x264 preset of the annotated MP4. 'superfast' costs about a quarter less encoder CPU
-     * than 'veryfast' (4.1 vs 5.7 ms per 640×360 frame here) for files about 1.6× larger;
+     * than 'veryfast' (4.3 vs 6.0 CPU ms per 640×360 frame here) for files about 1.6× larger;
      * on a small machine that CPU is taken from inference. Choose 'veryfast' or slower for
      * smaller files when CPU is not the limit.
      */
