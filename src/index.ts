@@ -12,6 +12,7 @@ export * from './errors.js';
 // The main job
 export { DetectionTrackingPipeline, processVideo, type LoadedModels } from './pipeline/pipeline.js';
 export { Job, type JobEmitter } from './pipeline/job.js';
+export { FRAME_PROCESSED_CHANNEL, type FrameProcessedMessage } from './pipeline/camera-worker.js';
 export { parseConfig, loadConfigFile, pipelineConfigSchema } from './pipeline/config.js';
 export type { PipelineConfig, PipelineConfigInput } from './pipeline/config.js';
 export type { ProcessVideoOptions, ReferencePersonOption, ZonesOption } from './pipeline/options.js';

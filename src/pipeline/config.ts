@@ -25,6 +25,9 @@ const detectorSchema = z
     nmsThreshold: unitInterval.default(0.45),
     /** COCO class ids to keep; persons only by default. */
     classes: z.array(z.number().int().min(0)).min(1).default([0]),
+    /** Inference sessions, each on its own worker thread (default: one per core, at most 4). */
+    sessions: positiveInt.optional(),
+    /** Threads per session (default 1: several single-thread sessions beat one multi-thread session on small models). */
     intraOpNumThreads: positiveInt.optional(),
     executionProviders: z.array(z.string()).optional(),
   })

@@ -115,6 +115,7 @@ export class DetectionTrackingPipeline {
       scoreThreshold: d.scoreThreshold,
       nmsThreshold: d.nmsThreshold,
       classes: d.classes,
+      sessions: d.sessions,
       intraOpNumThreads: d.intraOpNumThreads,
       executionProviders: d.executionProviders,
     });
