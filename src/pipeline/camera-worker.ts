@@ -14,6 +14,7 @@ import type { ReidEmbedder } from '../models/reid-embedder.js';
 import type { ByteTracker } from '../tracking/byte-tracker.js';
 import type { Track, TrackerUpdate } from '../tracking/types.js';
 import type { IdentityGallery } from '../identity/gallery.js';
+import type { IdentityAssignment } from '../identity/types.js';
 import type { ZoneDefinition, ZoneEvent, ZoneMonitor } from '../zones/index.js';
 import type { FrameAnnotator, OverlayBox } from '../output/annotator.js';
 import type { VideoWriter } from '../output/video-writer.js';
@@ -102,6 +103,8 @@ export class CameraWorker {
     stages: emptyStageTimings(),
   };
   private lastPreviewAt = 0;
+  /** The global id last announced per local track, so each assignment and switch is announced once. */
+  private readonly announcedIds = new Map<number, number>();
   /** Set when the reader reports a failure or gives up reconnecting. */
   private sourceFailure: MulticamReidError | undefined;
 
@@ -245,6 +248,7 @@ export class CameraWorker {
       const globalId = p.gallery?.get(p.cameraIndex, track.id)?.globalId;
       p.gallery?.endTrack(p.cameraIndex, track.id);
       p.reidGate.forget(track.id);
+      this.announcedIds.delete(track.id);
       for (const event of p.zoneMonitor.removeTrack(track.id, timestamp)) this.emitZoneEvent(event);
       if (track.confirmed) p.emit('track:removed', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, frameIndex, timestamp });
     }
@@ -276,31 +280,27 @@ export class CameraWorker {
       });
       const uncertain = Math.abs(assignment.similarity - p.similarityThreshold) < UNCERTAIN_MARGIN;
       p.reidGate.embedded(track.id, frame.frameIndex, uncertain);
-      if (assignment.changed || assignment.previousGlobalId === undefined) this.emitIdentity(track.id, assignment, frame);
+      this.announceIdentity(track.id, assignment, frame);
     }
     stages.identity += performance.now() - t;
   }
 
-  private emitIdentity(
-    trackId: number,
-    assignment: { globalId: number; similarity: number; name?: string; changed: boolean; previousGlobalId?: number; isNew?: boolean },
-    frame: Frame,
-  ): void {
+  /** Announces a track's first global id ('identity:assigned') and every later switch ('identity:changed'). */
+  private announceIdentity(trackId: number, assignment: IdentityAssignment, frame: Frame): void {
     const p = this.parts;
-    const known = this.counters.globalIds;
-    const event = {
+    const announced = this.announcedIds.get(trackId);
+    if (announced === assignment.globalId) return;
+    this.announcedIds.set(trackId, assignment.globalId);
+    p.emit(announced === undefined ? 'identity:assigned' : 'identity:changed', {
       cameraIndex: p.cameraIndex,
       trackId,
       globalId: assignment.globalId,
-      previousGlobalId: assignment.previousGlobalId,
+      previousGlobalId: announced,
       similarity: assignment.similarity,
       name: assignment.name,
       frameIndex: frame.frameIndex,
       timestamp: frame.pts,
-    };
-    if (assignment.changed) p.emit('identity:changed', event);
-    else if (!known.has(assignment.globalId) || assignment.isNew !== false) p.emit('identity:assigned', event);
-    known.add(assignment.globalId);
+    });
   }
 
   private emitZoneEvent(event: ZoneEvent): void {
