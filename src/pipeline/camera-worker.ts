@@ -17,8 +17,7 @@ import type { IdentityGallery } from '../identity/gallery.js';
 import type { IdentityAssignment } from '../identity/types.js';
 import type { ZoneDefinition, ZoneEvent, ZoneMonitor } from '../zones/index.js';
 import type { FrameAnnotator, OverlayBox } from '../output/annotator.js';
-import type { VideoWriter } from '../output/video-writer.js';
-import type { TracksCsvWriter } from '../output/tracks-csv.js';
+import type { CameraOutputs } from './camera-outputs.js';
 import type { CameraState, JobEvents, JobStatus, StageTimings } from './events.js';
 import type { ReidGate } from './reid-gate.js';
 
@@ -36,8 +35,8 @@ export interface CameraWorkerParts {
   /** Zone polygons in pixels, for drawing. */
   zonePolygons: ZoneMonitor['pixelZones'];
   annotator?: FrameAnnotator;
-  video?: VideoWriter;
-  csv: TracksCsvWriter;
+  /** The camera's CSV and video writers (closed by the pipeline, not by the worker). */
+  outputs: CameraOutputs;
   detectionStride: number;
   similarityThreshold: number;
   previewInterval?: number;
@@ -327,7 +326,7 @@ export class CameraWorker {
       const identity = p.gallery?.get(p.cameraIndex, track.id);
       if (identity !== undefined) this.counters.globalIds.add(identity.globalId);
       const zones = p.zoneMonitor.zonesOf(track.id);
-      await p.csv.write({
+      await p.outputs.csv.write({
         frameIndex: frame.frameIndex,
         timestamp: frame.pts,
         camera: p.cameraIndex,
@@ -347,7 +346,7 @@ export class CameraWorker {
     stages.csv += performance.now() - t;
 
     const wantPreview = p.previewInterval !== undefined && performance.now() - this.lastPreviewAt >= p.previewInterval * 1000;
-    if (p.annotator === undefined || (p.video === undefined && !wantPreview)) return;
+    if (p.annotator === undefined || (p.outputs.video === undefined && !wantPreview)) return;
     t = performance.now();
     const zones = p.zonePolygons.map((z) => ({ name: z.name, polygon: z.polygon, count: p.zoneMonitor.occupancy(z.name) }));
     const rgba = p.annotator.annotate(frame, { boxes, zones, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
@@ -356,9 +355,9 @@ export class CameraWorker {
       this.lastPreviewAt = performance.now();
       p.emit('preview', { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, width: frame.width, height: frame.height, rgba });
     }
-    if (p.video !== undefined) {
+    if (p.outputs.video !== undefined) {
       t = performance.now();
-      await p.video.write(rgba);
+      await p.outputs.video.write(rgba);
       stages.encode += performance.now() - t;
     }
   }

@@ -14,13 +14,12 @@ import { StreamReader } from '../streams/stream-reader.js';
 import { PersonDetector } from '../models/person-detector.js';
 import { ReidEmbedder } from '../models/reid-embedder.js';
 import { ByteTracker } from '../tracking/byte-tracker.js';
+import { resolveByteTrackerOptions, type ByteTrackerOptions } from '../tracking/options.js';
 import { IdentityGallery } from '../identity/gallery.js';
+import { resolveIdentityGalleryOptions } from '../identity/options.js';
 import { registerReferenceImages } from '../identity/reference-persons.js';
 import { loadZonesFile, parseZones, zonesForCamera, ZoneMonitor, type ZonesByCamera } from '../zones/index.js';
 import { FrameAnnotator } from '../output/annotator.js';
-import { VideoWriter } from '../output/video-writer.js';
-import { TracksCsvWriter } from '../output/tracks-csv.js';
-import { writeZoneReport } from '../output/zone-report.js';
 import { fileStamp, jobFolderName, zipName } from '../output/naming.js';
 import { zipDirectory } from '../output/zip.js';
 import { resolveConfig, type PipelineConfig, type PipelineConfigInput } from './config.js';
@@ -28,6 +27,7 @@ import type { ProcessVideoOptions } from './options.js';
 import { Job } from './job.js';
 import { CameraWorker, emptyStageTimings } from './camera-worker.js';
 import { ReidGate } from './reid-gate.js';
+import { finaliseCameraOutputs, openCameraOutputs } from './camera-outputs.js';
 import type { CameraResult, CameraState, JobEvents, JobResult, JobStatus, StageTimings } from './events.js';
 
 /** Options validated before a job starts, with the configuration's defaults applied. */
@@ -58,6 +58,7 @@ export class DetectionTrackingPipeline {
   /** The validated configuration (defaults applied). */
   readonly config: PipelineConfig;
   private models?: Promise<LoadedModels>;
+  private readonly trackerOptions: ByteTrackerOptions;
 
   /**
    * @param config a configuration object, or the path of a YAML/JSON configuration file
@@ -65,6 +66,9 @@ export class DetectionTrackingPipeline {
    */
   constructor(config?: PipelineConfigInput | string) {
     this.config = resolveConfig(config);
+    // The tracker and gallery check their own options: do it now, before any job writes anything.
+    this.trackerOptions = resolveByteTrackerOptions(this.config.tracker as Partial<ByteTrackerOptions>);
+    resolveIdentityGalleryOptions(this.config.identity);
   }
 
   /** Loads (once) and returns the detector and the ReID embedder. Missing or wrong models reject with a ModelError. */
@@ -266,9 +270,18 @@ export class DetectionTrackingPipeline {
       result.outputDir = outputDir;
       for (const [cameraIndex, reader] of readers.entries()) {
         const props = reader.getProperties();
-        const dir = path.join(outputDir, `camera_${cameraIndex}`);
-        await mkdir(dir, { recursive: true });
-        const camera: CameraResult = {
+        const outputs = await openCameraOutputs({
+          dir: path.join(outputDir, `camera_${cameraIndex}`),
+          stamp,
+          width: props.width,
+          height: props.height,
+          fps: props.fps,
+          video: cfg.output.video,
+          preset: cfg.output.videoPreset,
+          crf: cfg.output.videoCrf,
+          ffmpegPath: cfg.streams.ffmpegPath,
+        });
+        cameraResults.push({
           cameraIndex,
           source: plan.sources[cameraIndex]!,
           status: 'completed',
@@ -278,42 +291,26 @@ export class DetectionTrackingPipeline {
           tracks: 0,
           globalIds: [],
           droppedFrames: 0,
-          csvPath: path.join(dir, `tracks_${stamp}.csv`),
-          zonesPath: path.join(dir, `zones_${stamp}.json`),
-        };
-        cameraResults.push(camera);
-        const zones = zonesForCamera(plan.zones, cameraIndex);
-        const zoneMonitor = new ZoneMonitor(zones, { frameWidth: props.width, frameHeight: props.height });
-        const csv = await TracksCsvWriter.open(camera.csvPath);
-        let video: VideoWriter | undefined;
-        if (cfg.output.video) {
-          camera.videoPath = path.join(dir, `output_${stamp}.mp4`);
-          video = await VideoWriter.open(camera.videoPath, {
-            width: props.width,
-            height: props.height,
-            fps: props.fps,
-            inputPixelFormat: 'rgba',
-            preset: cfg.output.videoPreset,
-            crf: cfg.output.videoCrf,
-            ffmpegPath: cfg.streams.ffmpegPath,
-          });
-        }
-        const annotator = video !== undefined || plan.previewInterval !== undefined ? new FrameAnnotator(props.width, props.height) : undefined;
+          videoPath: outputs.videoPath,
+          csvPath: outputs.csvPath,
+          zonesPath: outputs.zonesPath,
+        });
+        const zoneMonitor = new ZoneMonitor(zonesForCamera(plan.zones, cameraIndex), { frameWidth: props.width, frameHeight: props.height });
+        const annotator = outputs.video !== undefined || plan.previewInterval !== undefined ? new FrameAnnotator(props.width, props.height) : undefined;
         workers.push(
           new CameraWorker({
             cameraIndex,
-            source: camera.source,
+            source: plan.sources[cameraIndex]!,
             reader,
             detector: models.detector,
             embedder: models.embedder,
             gallery,
-            tracker: new ByteTracker({ ...(cfg.tracker as object), frameRate: props.fps > 0 ? props.fps : 30 }),
+            tracker: new ByteTracker({ ...this.trackerOptions, frameRate: props.fps > 0 ? props.fps : 30 }),
             reidGate: new ReidGate(cfg.reid),
             zoneMonitor,
             zonePolygons: zoneMonitor.pixelZones,
             annotator,
-            video,
-            csv,
+            outputs,
             detectionStride: plan.detectionStride,
             similarityThreshold: plan.similarityThreshold,
             previewInterval: plan.previewInterval,
@@ -375,7 +372,17 @@ export class DetectionTrackingPipeline {
         } catch (error) {
           warn(`closing zone visits failed: ${(error as Error).message}`, i);
         }
-        await this.finaliseCamera(worker, camera, readers[i]!, statuses[i], plan, warn);
+        const outcome = statuses[i];
+        const c = worker.counters;
+        camera.status = outcome?.status ?? 'failed';
+        if (outcome?.error !== undefined) camera.error = { code: outcome.error.code, message: outcome.error.message };
+        camera.frames = c.frames;
+        camera.detectedFrames = c.detectedFrames;
+        camera.detections = c.detections;
+        camera.tracks = c.confirmedTrackIds.size;
+        camera.globalIds = [...c.globalIds].sort((a, b) => a - b);
+        camera.droppedFrames = readers[i]!.getProperties().framesDropped;
+        await finaliseCameraOutputs(worker.parts.outputs, worker.parts.zoneMonitor, camera, plan.timeZone, (message) => warn(message, i, 'OUTPUT_FAILED'));
       }),
     );
     await Promise.all(readers.map((r) => r.release()));
@@ -416,49 +423,6 @@ export class DetectionTrackingPipeline {
       return finish('failed', failed[0]!.error);
     }
     return finish('completed');
-  }
-
-  private async finaliseCamera(
-    worker: CameraWorker,
-    camera: CameraResult,
-    reader: StreamReader,
-    outcome: { status: JobStatus; error?: MulticamReidError } | undefined,
-    plan: JobPlan,
-    warn: (message: string, cameraIndex?: number, code?: string) => void,
-  ): Promise<void> {
-    const c = worker.counters;
-    const parts = worker.parts;
-    camera.status = outcome?.status ?? 'failed';
-    if (outcome?.error !== undefined) camera.error = { code: outcome.error.code, message: outcome.error.message };
-    camera.frames = c.frames;
-    camera.detectedFrames = c.detectedFrames;
-    camera.detections = c.detections;
-    camera.tracks = c.confirmedTrackIds.size;
-    camera.globalIds = [...c.globalIds].sort((a, b) => a - b);
-    camera.droppedFrames = reader.getProperties().framesDropped;
-    const steps: Array<[string, () => Promise<unknown>]> = [
-      ['closing the tracks CSV', () => parts.csv.close()],
-      ['closing the video', async () => parts.video?.close()],
-      [
-        'writing the zone report',
-        () =>
-          writeZoneReport(camera.zonesPath, {
-            ...parts.zoneMonitor.report(),
-            camera: camera.cameraIndex,
-            source: camera.source,
-            frames: camera.frames,
-            status: camera.status,
-            timeZone: plan.timeZone,
-          }),
-      ],
-    ];
-    for (const [what, step] of steps) {
-      try {
-        await step();
-      } catch (error) {
-        warn(`${what} failed: ${(error as Error).message}`, camera.cameraIndex, 'OUTPUT_FAILED');
-      }
-    }
   }
 
   private forwardReaderEvents(

@@ -137,6 +137,11 @@ export const DEFAULT_BYTE_TRACKER_OPTIONS: Readonly<Omit<ByteTrackerOptions, 'ne
 
 /** Fills defaults and validates; throws {@link ConfigError} `INVALID_OPTION` naming the field. */
 export function resolveByteTrackerOptions(options: Partial<ByteTrackerOptions> = {}): ByteTrackerOptions {
+  for (const key of Object.keys(options)) {
+    if (!(key in DEFAULT_BYTE_TRACKER_OPTIONS) && key !== 'newTrackThreshold') {
+      throw new ConfigError('INVALID_OPTION', `unknown tracker option "${key}"; known: ${[...Object.keys(DEFAULT_BYTE_TRACKER_OPTIONS), 'newTrackThreshold'].join(', ')}`, { culprit: key });
+    }
+  }
   const merged = { ...DEFAULT_BYTE_TRACKER_OPTIONS, ...definedOnly(options) };
   const resolved: ByteTrackerOptions = {
     ...merged,

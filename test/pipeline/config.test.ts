@@ -45,3 +45,11 @@ test('YAML and JSON files load; a missing or malformed file is a ConfigError', (
   assert.throws(() => loadConfigFile(path.join(dir, 'missing.yaml')), (e: unknown) => e instanceof ConfigError && /not found/.test(e.message));
   assert.throws(() => loadConfigFile(path.join(dir, 'bad.yaml')), (e: unknown) => e instanceof ConfigError && /cannot parse/.test(e.message));
 });
+
+test('tracker and identity options are checked when the pipeline is built, before any job', async () => {
+  const { DetectionTrackingPipeline } = await import('../../src/pipeline/pipeline.js');
+  assert.throws(() => new DetectionTrackingPipeline({ tracker: { trackThreshold: 5 } }), (e: unknown) => e instanceof ConfigError && /trackThreshold/.test(e.message));
+  assert.throws(() => new DetectionTrackingPipeline({ tracker: { trackBufer: 30 } }), (e: unknown) => e instanceof ConfigError && /trackBufer/.test(e.message));
+  assert.throws(() => new DetectionTrackingPipeline({ identity: { similarityThreshold: 0.8, minBoxWidth: -1 } }), (e: unknown) => e instanceof ConfigError && /minBoxWidth/.test(e.message));
+  assert.doesNotThrow(() => new DetectionTrackingPipeline({ tracker: { trackThreshold: 0.6, trackBuffer: 60 } }));
+});
