@@ -18,6 +18,7 @@ import { defaultSessionCount, SessionPool, validateSessionCount } from './sessio
 import type { Detection } from './types.js';
 import { decodeYolov8 } from './yolov8-decode.js';
 import { decodeYolox, yoloxGrid, type YoloxGrid } from './yolox-decode.js';
+import { InFlightCalls } from './in-flight.js';
 
 /** Options of {@link PersonDetector.load}. */
 export interface PersonDetectorOptions extends SessionOptions {
@@ -142,7 +143,7 @@ export class PersonDetector {
   private readonly waiting: Array<(work: WorkingSet) => void> = [];
   private setsCreated = 0;
   private readonly maxSets: number;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlightCalls();
   private released = false;
 
   private constructor(
@@ -222,13 +223,7 @@ export class PersonDetector {
   async detect(image: ImageView): Promise<Detection[]> {
     this.assertUsable();
     assertImageView(image, 'PersonDetector.detect');
-    const job = this.runDetect(image);
-    this.inFlight.add(job);
-    try {
-      return await job;
-    } finally {
-      this.inFlight.delete(job);
-    }
+    return this.inFlight.track(this.runDetect(image));
   }
 
   /**
@@ -268,7 +263,7 @@ export class PersonDetector {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.settled();
     this.pool.length = 0;
     await this.session.release();
   }

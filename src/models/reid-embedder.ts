@@ -12,6 +12,7 @@ import { chooseModel, type DownloadProgress } from './resolver.js';
 import { formatShape, shapeMatches, singleInputOutput, type SessionOptions } from './session.js';
 import { WorkerSession } from './worker-session.js';
 import { l2Normalize } from './similarity.js';
+import { InFlightCalls } from './in-flight.js';
 
 /** Options of {@link ReidEmbedder.load}. */
 export interface ReidEmbedderOptions extends SessionOptions {
@@ -83,7 +84,7 @@ export class ReidEmbedder {
   private readonly resizer: CropResizer;
   private readonly pool: Float32Array[] = [];
   private readonly rect: PixelRect = { x: 0, y: 0, width: 0, height: 0 };
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlightCalls();
   private released = false;
 
   private constructor(
@@ -138,13 +139,7 @@ export class ReidEmbedder {
     this.assertUsable();
     assertImageView(image, 'ReidEmbedder.embed');
     if (!Array.isArray(boxes)) throw new ConfigError('INVALID_OPTION', `ReidEmbedder.embed: boxes must be an array of {x1,y1,x2,y2}, got ${typeof boxes}`, { culprit: 'boxes' });
-    const job = this.runEmbed(image, boxes);
-    this.inFlight.add(job);
-    try {
-      return await job;
-    } finally {
-      this.inFlight.delete(job);
-    }
+    return this.inFlight.track(this.runEmbed(image, boxes));
   }
 
   /** Embeds a whole image as one crop (a reference photo of a person, or a saved crop). */
@@ -157,7 +152,7 @@ export class ReidEmbedder {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.settled();
     this.pool.length = 0;
     await this.session.release();
   }

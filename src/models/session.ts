@@ -62,6 +62,18 @@ export function validateSessionOptions(options: SessionOptions): void {
 }
 
 /**
+ * Reads a model file's bytes.
+ * @throws ModelError `MODEL_NOT_FOUND` naming the file and what it is for.
+ */
+export async function readModelFile(modelPath: string, label: string): Promise<Buffer> {
+  try {
+    return await readFile(modelPath);
+  } catch (cause) {
+    throw new ModelError('MODEL_NOT_FOUND', `cannot read the ${label} model ${modelPath}: ${(cause as Error).message}`, { culprit: modelPath, cause });
+  }
+}
+
+/**
  * Creates an inference session for a model file.
  * @param label - What the model is for ("person detector"), used in error messages.
  * @throws ModelError `MODEL_NOT_FOUND` (unreadable file), `MODEL_CORRUPT` (not a loadable
@@ -69,12 +81,7 @@ export function validateSessionOptions(options: SessionOptions): void {
  */
 export async function openSession(modelPath: string, options: SessionOptions, label: string): Promise<ort.InferenceSession> {
   validateSessionOptions(options);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(modelPath);
-  } catch (cause) {
-    throw new ModelError('MODEL_NOT_FOUND', `cannot read the ${label} model ${modelPath}: ${(cause as Error).message}`, { culprit: modelPath, cause });
-  }
+  const bytes = await readModelFile(modelPath, label);
   const sessionOptions = ortSessionOptions(options) as ort.InferenceSession.SessionOptions;
   try {
     return await ort.InferenceSession.create(bytes, sessionOptions);

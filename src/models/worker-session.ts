@@ -7,11 +7,10 @@
  * result (onnxruntime-node rejects SharedArrayBuffer-backed arrays, so sharing is not an
  * option). Runs on one session are executed one after another by its worker.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { ModelError } from '../errors.js';
-import { ortSessionOptions, sessionCreationError, validateSessionOptions, type SessionOptions, type TensorSignature } from './session.js';
+import { ortSessionOptions, readModelFile, sessionCreationError, validateSessionOptions, type SessionOptions, type TensorSignature } from './session.js';
 
 /** Input/output description of a loaded model, as onnxruntime reports it. */
 export interface ModelMetadata {
@@ -106,12 +105,7 @@ export class WorkerSession implements ModelMetadata {
    */
   static async open(modelPath: string, options: SessionOptions, label: string): Promise<WorkerSession> {
     validateSessionOptions(options);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(modelPath);
-    } catch (cause) {
-      throw new ModelError('MODEL_NOT_FOUND', `cannot read the ${label} model ${modelPath}: ${(cause as Error).message}`, { culprit: modelPath, cause });
-    }
+    const bytes = await readModelFile(modelPath, label);
     const sessionOptions = ortSessionOptions(options);
     const providers = sessionOptions.executionProviders as string[];
     const model = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

@@ -15,8 +15,8 @@ import type { ByteTracker } from '../tracking/byte-tracker.js';
 import type { Track, TrackerUpdate } from '../tracking/types.js';
 import type { IdentityGallery } from '../identity/gallery.js';
 import type { IdentityAssignment } from '../identity/types.js';
-import type { ZoneDefinition, ZoneEvent, ZoneMonitor } from '../zones/index.js';
-import type { FrameAnnotator, OverlayBox } from '../output/annotator.js';
+import type { ZoneEvent, ZoneMonitor } from '../zones/index.js';
+import type { FrameAnnotator, OverlayBox, OverlayZone } from '../output/annotator.js';
 import type { CameraOutputs } from './camera-outputs.js';
 import type { CameraState, JobEvents, JobStatus, StageTimings } from './events.js';
 import type { ReidGate } from './reid-gate.js';
@@ -102,12 +102,15 @@ export class CameraWorker {
     stages: emptyStageTimings(),
   };
   private lastPreviewAt = 0;
+  /** Zone polygons as drawn on the video; only their counts change per frame. */
+  private readonly overlayZones: OverlayZone[];
   /** The global id last announced per local track, so each assignment and switch is announced once. */
   private readonly announcedIds = new Map<number, number>();
   /** Set when the reader reports a failure or gives up reconnecting. */
   private sourceFailure: MulticamReidError | undefined;
 
   constructor(readonly parts: CameraWorkerParts) {
+    this.overlayZones = parts.zonePolygons.map((z) => ({ name: z.name, polygon: z.polygon, color: z.color, count: 0 }));
     parts.reader.on('error', (event) => {
       this.sourceFailure ??= event.error;
     });
@@ -208,11 +211,12 @@ export class CameraWorker {
     // 2. appearance: embed the gated tracks in one batch, then assign identities
     if (p.embedder !== undefined && p.gallery !== undefined) await this.updateIdentities(frame, update.active);
 
-    // 3. zones
+    // 3. zones (each track's identity looked up once, for the zones and the outputs)
     t = performance.now();
-    const zoneInput = update.active.map((track) => ({
+    const identities = update.active.map((track) => p.gallery?.get(p.cameraIndex, track.id));
+    const zoneInput = update.active.map((track, i) => ({
       id: track.id,
-      globalId: p.gallery?.get(p.cameraIndex, track.id)?.globalId,
+      globalId: identities[i]?.globalId,
       x1: track.x1,
       y1: track.y1,
       x2: track.x2,
@@ -223,7 +227,7 @@ export class CameraWorker {
     stages.zones += performance.now() - t;
 
     // 4. outputs
-    await this.writeOutputs(frame, update.active);
+    await this.writeOutputs(frame, update.active, identities);
     if (frameProcessed.hasSubscribers) {
       const message: FrameProcessedMessage = { cameraIndex: p.cameraIndex, frameIndex, capturedAt: frame.capturedAt, processedAt: Date.now(), detected: pendingDetections !== undefined };
       frameProcessed.publish(message);
@@ -317,16 +321,17 @@ export class CameraWorker {
     p.emit(event.type === 'enter' ? 'zone:enter' : 'zone:exit', payload);
   }
 
-  private async writeOutputs(frame: Frame, active: readonly Track[]): Promise<void> {
+  private async writeOutputs(frame: Frame, active: readonly Track[], identities: ReadonlyArray<IdentityAssignment | undefined>): Promise<void> {
     const p = this.parts;
     const stages = this.counters.stages;
     const boxes: OverlayBox[] = [];
     let t = performance.now();
-    for (const track of active) {
-      const identity = p.gallery?.get(p.cameraIndex, track.id);
+    for (let i = 0; i < active.length; i++) {
+      const track = active[i]!;
+      const identity = identities[i];
       if (identity !== undefined) this.counters.globalIds.add(identity.globalId);
       const zones = p.zoneMonitor.zonesOf(track.id);
-      await p.outputs.csv.write({
+      const pending = p.outputs.csv.write({
         frameIndex: frame.frameIndex,
         timestamp: frame.pts,
         camera: p.cameraIndex,
@@ -341,6 +346,7 @@ export class CameraWorker {
         personName: identity?.name,
         zones,
       });
+      if (pending !== undefined) await pending; // only when the CSV stream asks the writer to wait
       boxes.push({ x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, trackId: track.id, globalId: identity?.globalId, name: identity?.name });
     }
     stages.csv += performance.now() - t;
@@ -348,8 +354,8 @@ export class CameraWorker {
     const wantPreview = p.previewInterval !== undefined && performance.now() - this.lastPreviewAt >= p.previewInterval * 1000;
     if (p.annotator === undefined || (p.outputs.video === undefined && !wantPreview)) return;
     t = performance.now();
-    const zones = p.zonePolygons.map((z) => ({ name: z.name, polygon: z.polygon, count: p.zoneMonitor.occupancy(z.name) }));
-    const rgba = p.annotator.annotate(frame, { boxes, zones, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
+    for (const zone of this.overlayZones) zone.count = p.zoneMonitor.occupancy(zone.name);
+    const rgba = p.annotator.annotate(frame, { boxes, zones: this.overlayZones, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
     stages.annotate += performance.now() - t;
     if (wantPreview) {
       this.lastPreviewAt = performance.now();
@@ -363,4 +369,3 @@ export class CameraWorker {
   }
 }
 
-export type { ZoneDefinition };

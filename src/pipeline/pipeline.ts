@@ -53,6 +53,8 @@ export interface LoadedModels {
 }
 
 const MAX_DURATION = Symbol('max-duration');
+/** Longest delay a Node timer takes (2^31 − 1 ms); longer ones fire at once. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 export class DetectionTrackingPipeline {
   /** The validated configuration (defaults applied). */
@@ -138,12 +140,12 @@ export class DetectionTrackingPipeline {
 
     const similarityThreshold = options.similarityThreshold ?? cfg.identity.similarityThreshold;
     checkRange('similarityThreshold', similarityThreshold, 0, 1);
-    if (options.maxDurationSeconds !== undefined) checkRange('maxDurationSeconds', options.maxDurationSeconds, Number.MIN_VALUE, Infinity);
+    if (options.maxDurationSeconds !== undefined) checkRange('maxDurationSeconds', options.maxDurationSeconds, Number.MIN_VALUE, MAX_TIMER_SECONDS);
     const detectionStride = options.detectionStride ?? cfg.processing.detectionStride;
     if (!Number.isInteger(detectionStride) || detectionStride < 1) {
       throw new ConfigError('INVALID_OPTION', `detectionStride must be a whole number ≥ 1, got ${detectionStride}`, { culprit: 'detectionStride' });
     }
-    if (options.previewInterval !== undefined) checkRange('previewInterval', options.previewInterval, Number.MIN_VALUE, Infinity);
+    if (options.previewInterval !== undefined) checkRange('previewInterval', options.previewInterval, Number.MIN_VALUE, MAX_TIMER_SECONDS);
     if (options.outputVideoPath !== undefined && sources.length > 1) {
       throw new ConfigError('INVALID_OPTION', 'outputVideoPath is for single-camera jobs; a multi-camera job writes one video per camera in its folder', { culprit: 'outputVideoPath' });
     }
@@ -479,9 +481,10 @@ export class DetectionTrackingPipeline {
   }
 }
 
+/** Throws a ConfigError unless `value` is a finite number in [min, max]. */
 function checkRange(name: string, value: number, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) && max !== Infinity || Number.isNaN(value) || value < min || value > max) {
-    const range = max === Infinity ? `> 0` : `between ${min} and ${max}`;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range = min === Number.MIN_VALUE ? `above 0 and at most ${max}` : `between ${min} and ${max}`;
     throw new ConfigError('INVALID_OPTION', `${name} must be a number ${range}, got ${String(value)}`, { culprit: name });
   }
 }

@@ -53,3 +53,13 @@ test('tracker and identity options are checked when the pipeline is built, befor
   assert.throws(() => new DetectionTrackingPipeline({ identity: { similarityThreshold: 0.8, minBoxWidth: -1 } }), (e: unknown) => e instanceof ConfigError && /minBoxWidth/.test(e.message));
   assert.doesNotThrow(() => new DetectionTrackingPipeline({ tracker: { trackThreshold: 0.6, trackBuffer: 60 } }));
 });
+
+test('job options outside their range are rejected before the job starts', async () => {
+  const { DetectionTrackingPipeline } = await import('../../src/pipeline/pipeline.js');
+  const pipeline = new DetectionTrackingPipeline();
+  const videoPath = '../shared/media/multicam/cam1_with_tracking_overlay.mp4';
+  assert.throws(() => pipeline.validate({ videoPath, maxDurationSeconds: Infinity }), /maxDurationSeconds must be a number above 0/);
+  assert.throws(() => pipeline.validate({ videoPath, maxDurationSeconds: 0 }), /maxDurationSeconds/);
+  assert.throws(() => pipeline.validate({ videoPath, similarityThreshold: Number.NaN }), /similarityThreshold must be a number between 0 and 1/);
+  assert.doesNotThrow(() => pipeline.validate({ videoPath, maxDurationSeconds: 60, similarityThreshold: 0.7 }));
+});
