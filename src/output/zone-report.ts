@@ -5,6 +5,7 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { OutputError } from '../errors.js';
+import { redactSource } from '../streams/redact.js';
 import type { CameraZoneReport } from '../zones/types.js';
 
 /** Version of the JSON layout below; raised when a field changes meaning or disappears. */
@@ -24,13 +25,6 @@ export interface ZoneReportDocument extends CameraZoneReport {
   [extra: string]: unknown;
 }
 
-/**
- * Masks the password of a URL's user info (`rtsp://user:secret@host` → `rtsp://user:***@host`)
- * so reports and archives do not leak camera credentials. Non-URLs are returned unchanged.
- */
-export function redactSource(source: string): string {
-  return source.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, '$1:***@');
-}
 
 /** Rounds fractional numbers to milliseconds / thousandths of a pixel: readable, no float noise. */
 function roundNumbers(_key: string, value: unknown): unknown {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { OutputError } from '../../src/errors.js';
-import { redactSource, writeZoneReport, ZONE_REPORT_SCHEMA_VERSION } from '../../src/output/zone-report.js';
+import { writeZoneReport, ZONE_REPORT_SCHEMA_VERSION } from '../../src/output/zone-report.js';
 import { ZoneMonitor } from '../../src/zones/monitor.js';
 import { parseZones, zonesForCamera } from '../../src/zones/parse.js';
 import { artifactsDir } from '../helpers/shared.js';
@@ -31,7 +31,7 @@ test('the written JSON holds the monitor report, rounded, with context and maske
   assert.equal(written.camera, 1);
   assert.equal(written.frames, 40);
   assert.equal(written.status, 'completed');
-  assert.equal(written.source, 'rtsp://admin:***@10.0.0.5:554/stream1');
+  assert.equal(written.source, 'rtsp://***:***@10.0.0.5:554/stream1');
   const aisle = written.zones[0];
   assert.equal(aisle.name, 'aisle');
   assert.equal(aisle.color, 'orange');
@@ -53,12 +53,6 @@ test('the written JSON holds the monitor report, rounded, with context and maske
   assert.deepEqual((await readdir(path.dirname(file))).filter((f) => f.endsWith('.tmp')), []);
 });
 
-test('redactSource masks only URL passwords', () => {
-  assert.equal(redactSource('rtsp://user:pa:ss@cam/x'), 'rtsp://user:***@cam/x');
-  assert.equal(redactSource('rtsp://cam.local:554/x'), 'rtsp://cam.local:554/x');
-  assert.equal(redactSource('udp://127.0.0.1:1905'), 'udp://127.0.0.1:1905');
-  assert.equal(redactSource('/videos/a:b@c.mp4'), '/videos/a:b@c.mp4');
-});
 
 test('an unwritable path is an OutputError naming it', async () => {
   await mkdir(dir, { recursive: true });
