@@ -40,6 +40,8 @@ export interface ReidEmbedderOptions extends SessionOptions {
    * @default 1
    */
   intraOpNumThreads?: number;
+  /** A folder of model files searched before `MULTICAM_REID_MODELS` (see {@link resolveModel}). */
+  modelsDir?: string;
   /** Download the model from the manifest URL into the user cache when it is not found locally. @default false */
   allowDownload?: boolean;
   /** Cache folder searched and used for downloads. */

@@ -2,7 +2,7 @@
  * Finds a model file on disk, or downloads it when allowed. The search order is fixed and
  * documented so users can predict which file wins:
  * 1. an explicit path (`path` option);
- * 2. the `MULTICAM_REID_MODELS` directory;
+ * 2. a configured models folder (`modelsDir` option), then the `MULTICAM_REID_MODELS` directory;
  * 3. the package's `models/` folder;
  * 4. the per-user cache (`cacheDir`, else `$XDG_CACHE_HOME/multicam-reid/models`, else
  *    `~/.cache/multicam-reid/models`);
@@ -35,7 +35,7 @@ export interface DownloadProgress {
 }
 
 /** Where {@link resolveModel} found the file. */
-export type ModelSource = 'explicit' | 'env' | 'package' | 'cache' | 'download';
+export type ModelSource = 'explicit' | 'config' | 'env' | 'package' | 'cache' | 'download';
 
 /** Options of {@link resolveModel}. */
 export interface ResolveModelOptions {
@@ -56,6 +56,11 @@ export interface ResolveModelOptions {
    * @default `$XDG_CACHE_HOME/multicam-reid/models`, else `~/.cache/multicam-reid/models`
    */
   cacheDir?: string;
+  /**
+   * A folder of model files searched first, before `MULTICAM_REID_MODELS` (the pipeline
+   * configuration's `modelsDir`). A model missing there is looked for in the next places.
+   */
+  modelsDir?: string;
   /**
    * The package models folder to search (step 3). Only for tests and unusual install layouts.
    * @default the `models/` folder of the installed package
@@ -105,6 +110,11 @@ export async function resolveModel(model: string | ModelEntry, options: ResolveM
   }
 
   const looked: string[] = [];
+  if (options.modelsDir !== undefined) {
+    const candidate = path.resolve(options.modelsDir, entry.file);
+    if (isFile(candidate)) return { path: candidate, source: 'config', entry };
+    looked.push(`configured models folder: ${candidate}`);
+  }
   const envDir = process.env[MODELS_ENV_VAR];
   if (envDir !== undefined && envDir !== '') {
     const candidate = path.resolve(envDir, entry.file);
@@ -196,6 +206,7 @@ export interface ModelChoice {
   modelId?: string;
   allowDownload?: boolean;
   cacheDir?: string;
+  modelsDir?: string;
   onProgress?: (progress: DownloadProgress) => void;
 }
 
@@ -218,6 +229,7 @@ export async function chooseModel(choice: ModelChoice, task: ModelEntry['task'],
   if (choice.modelPath !== undefined) options.path = choice.modelPath;
   if (choice.allowDownload !== undefined) options.allowDownload = choice.allowDownload;
   if (choice.cacheDir !== undefined) options.cacheDir = choice.cacheDir;
+  if (choice.modelsDir !== undefined) options.modelsDir = choice.modelsDir;
   if (choice.onProgress !== undefined) options.onProgress = choice.onProgress;
   return { modelPath: (await resolveModel(entry, options)).path, entry };
 }
