@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'OUTPUT_FAILED'
   | 'INVALID_MOT_FILE'
   | 'INVALID_DETECTION'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'INTERNAL';
 
 /** Base class of every error the library throws on purpose. */
 export class MulticamReidError extends Error {
@@ -55,3 +56,24 @@ export class OutputError extends MulticamReidError {}
 
 /** A MOTChallenge file could not be parsed. */
 export class MotFormatError extends MulticamReidError {}
+
+/** File-system error codes that mean "this output cannot be written here" rather than a bug. */
+const FILE_SYSTEM_CODES = new Set(['EACCES', 'EPERM', 'ENOENT', 'ENOSPC', 'EDQUOT', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EMFILE', 'ENFILE', 'EIO', 'ENAMETOOLONG', 'EPIPE']);
+
+/**
+ * Turns anything thrown into a library error, by cause: a {@link MulticamReidError} stays as
+ * it is; a file-system error (EACCES, ENOSPC…) becomes `OUTPUT_FAILED`; anything else (a
+ * TypeError, a RangeError) is a bug and becomes `INTERNAL`, with the original as `cause`.
+ *
+ * @param what what was being done, for the message ("opening the outputs of camera 1").
+ */
+export function toLibraryError(error: unknown, what: string): MulticamReidError {
+  if (error instanceof MulticamReidError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof errno === 'string' && FILE_SYSTEM_CODES.has(errno)) {
+    const culprit = (error as NodeJS.ErrnoException).path;
+    return new OutputError('OUTPUT_FAILED', `${what} failed: ${message}`, { cause: error, ...(culprit === undefined ? {} : { culprit }) });
+  }
+  return new MulticamReidError('INTERNAL', `internal error while ${what}: ${message} (please report it with the stack of error.cause)`, { cause: error });
+}

@@ -75,6 +75,8 @@ export interface VideoWriterResult {
 /** Characters of ffmpeg's stderr kept for error messages. */
 const STDERR_TAIL_CHARS = 4000;
 const DEFAULT_KILL_GRACE_MS = 2000;
+/** writeAt() repeats one frame for at most this long (a camera down for hours adds 10 minutes, not hours). */
+const MAX_REPEAT_SECONDS = 600;
 
 /** Every ffmpeg a writer started and that has not exited yet, for the exit hook. */
 const liveChildren = new Set<ChildProcess>();
@@ -104,6 +106,11 @@ export class VideoWriter {
   private hasExited = false;
   private stderrTail = '';
   private frames = 0;
+  private repeated = 0;
+  /** Timed writing ({@link writeAt}): the latest frame, written once the next one tells how long it lasts. */
+  private held: { data: Uint8Array; slot: number } | undefined;
+  private firstPts: number | undefined;
+  private readonly fps: number;
   private state: 'open' | 'closing' | 'killed' = 'open';
   private closing?: Promise<VideoWriterResult>;
   /** Rejecters of writes still in flight, failed at once if ffmpeg exits under them. */
@@ -121,6 +128,7 @@ export class VideoWriter {
     this.height = options.height;
     this.frameBytes = options.width * options.height * (options.inputPixelFormat === 'rgba' ? 4 : 3);
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.fps = options.fps;
     if (options.signal !== undefined) this.signal = options.signal;
 
     child.stderr!.setEncoding('utf8');
@@ -172,9 +180,44 @@ export class VideoWriter {
     return new VideoWriter(child, absolute, options);
   }
 
-  /** Frames accepted so far. */
+  /** Frames accepted so far (repeats written by {@link writeAt} included). */
   get framesWritten(): number {
     return this.frames;
+  }
+
+  /** The pts of the first frame given to {@link writeAt}: the video's time 0 (0 before any). */
+  get startTime(): number {
+    return this.firstPts ?? 0;
+  }
+
+  /** Extra copies {@link writeAt} wrote to keep the timeline (frames dropped or late in the source). */
+  get framesRepeated(): number {
+    return this.repeated;
+  }
+
+  /**
+   * Queues a frame shown from time `pts` (seconds; the first frame's pts is the video's start)
+   * until the next frame's: the file keeps its constant frame rate *and* the source's timeline
+   * when a live source dropped frames, stalled, or a file's frame rate varies — a frame is
+   * repeated for as many output slots as it lasts (SPEC §5). So a frame at time `t` is shown
+   * at `t − firstPts` in the video. Every frame is shown at least once.
+   *
+   * The writer holds the latest frame until the next `writeAt` (or `close`) tells how long it
+   * lasts: keep its bytes unchanged until that call has resolved.
+   * @throws OutputError as {@link write}; ConfigError for a non-finite pts.
+   */
+  async writeAt(data: Uint8Array, pts: number): Promise<void> {
+    if (!Number.isFinite(pts)) throw new ConfigError('INVALID_OPTION', `writeAt(): pts must be a finite number of seconds, got ${String(pts)}`, { culprit: 'pts' });
+    this.checkWritable(data);
+    this.firstPts ??= pts;
+    const held = this.held;
+    const slot = Math.max(held === undefined ? 0 : held.slot + 1, Math.round((pts - this.firstPts) * this.fps));
+    if (held !== undefined) {
+      const copies = Math.min(slot - held.slot, MAX_REPEAT_SECONDS * this.fps);
+      for (let i = 0; i < copies; i++) await this.write(held.data);
+      this.repeated += copies - 1;
+    }
+    this.held = { data, slot };
   }
 
   /** Process id of the ffmpeg child (for diagnostics). */
@@ -191,12 +234,20 @@ export class VideoWriter {
    *   ffmpeg has died (the message carries the end of its stderr).
    */
   async write(data: Uint8Array): Promise<void> {
+    this.checkWritable(data);
+    await this.push(data);
+  }
+
+  private checkWritable(data: Uint8Array): void {
     if (this.state === 'killed') throw this.failure(`cannot write a frame to ${this.path}: the writer was killed`);
     if (this.state === 'closing') throw this.failure(`cannot write a frame to ${this.path}: the writer is already closed`);
     if (this.hasExited) throw this.failure(`cannot write a frame to ${this.path}: ffmpeg has exited`);
     if (data.length !== this.frameBytes) {
       throw new OutputError('OUTPUT_FAILED', `frame for ${this.path} has ${data.length} bytes; expected ${this.frameBytes} (${this.width}x${this.height})`, { culprit: this.path });
     }
+  }
+
+  private async push(data: Uint8Array): Promise<void> {
     const stdin = this.child.stdin!;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -234,6 +285,10 @@ export class VideoWriter {
   }
 
   private async finish(): Promise<VideoWriterResult> {
+    const held = this.held;
+    this.held = undefined;
+    // The frame held by writeAt() lasts one slot: nothing follows it.
+    if (held !== undefined && this.state === 'open' && !this.hasExited) await this.push(held.data).catch(() => undefined);
     if (this.state === 'open') this.state = 'closing';
     this.child.stdin!.end();
     const { code, signal } = await this.exited;

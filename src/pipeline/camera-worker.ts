@@ -5,7 +5,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { MulticamReidError, StreamError } from '../errors.js';
+import { MulticamReidError, toLibraryError } from '../errors.js';
 import type { Frame } from '../streams/frame.js';
 import type { StreamReader } from '../streams/stream-reader.js';
 import type { PersonDetector } from '../models/person-detector.js';
@@ -18,43 +18,48 @@ import type { IdentityAssignment } from '../identity/types.js';
 import type { ZoneEvent, ZoneMonitor } from '../zones/index.js';
 import type { FrameAnnotator, OverlayBox, OverlayZone } from '../output/annotator.js';
 import type { CameraOutputs } from './camera-outputs.js';
-import type { CameraState, JobEvents, JobStatus, StageTimings } from './events.js';
+import type { CameraStatus } from './camera-status.js';
+import type { EmitFn, StageTimings } from './events.js';
 import type { ReidGate } from './reid-gate.js';
 
-/** Everything one camera needs; built by the pipeline, owned by the worker until it ends. */
+/** Everything one camera's loop needs; built by its CameraSession. */
 export interface CameraWorkerParts {
   cameraIndex: number;
-  source: string;
   reader: StreamReader;
+  status: CameraStatus;
   detector: PersonDetector;
   embedder?: ReidEmbedder;
   gallery?: IdentityGallery;
   tracker: ByteTracker;
   reidGate: ReidGate;
   zoneMonitor: ZoneMonitor;
-  /** Zone polygons in pixels, for drawing. */
-  zonePolygons: ZoneMonitor['pixelZones'];
   annotator?: FrameAnnotator;
-  /** The camera's CSV and video writers (closed by the pipeline, not by the worker). */
+  /** The camera's CSV and video writers (closed by the session, not by the loop). */
   outputs: CameraOutputs;
   detectionStride: number;
   similarityThreshold: number;
   previewInterval?: number;
-  emit: <E extends keyof JobEvents>(event: E, ...args: Parameters<JobEvents[E]>) => void;
+  emit: EmitFn;
 }
 
-/** Live counters the pipeline reads for progress events and the result. */
+/** Counters the session reads for the result. */
 export interface CameraCounters {
-  state: CameraState;
-  frames: number;
   detectedFrames: number;
   detections: number;
-  position: number;
-  activeTracks: number;
-  confirmedTrackIds: Set<number>;
+  /** Tracks confirmed so far (track ids are handed out in increasing order, so a count suffices). */
+  confirmedTracks: number;
+  /** Global identities seen by this camera, up to {@link MAX_LISTED_GLOBAL_IDS}. */
   globalIds: Set<number>;
+  /** True when more identities were seen than are listed. */
+  globalIdsTruncated: boolean;
   stages: StageTimings;
 }
+
+/** Global ids a camera lists in its result; a 24/7 camera sees more, which are only flagged. */
+export const MAX_LISTED_GLOBAL_IDS = 10_000;
+
+/** How the loop ended. */
+export type LoopOutcome = { kind: 'stopped' } | { kind: 'ended' } | { kind: 'failed'; error: MulticamReidError };
 
 export function emptyStageTimings(): StageTimings {
   return { read: 0, detect: 0, track: 0, reid: 0, identity: 0, zones: 0, annotate: 0, encode: 0, csv: 0 };
@@ -90,81 +95,51 @@ interface PreparedFrame {
 const UNCERTAIN_MARGIN = 0.05;
 
 export class CameraWorker {
-  readonly counters: CameraCounters = {
-    state: 'connected',
-    frames: 0,
-    detectedFrames: 0,
-    detections: 0,
-    position: 0,
-    activeTracks: 0,
-    confirmedTrackIds: new Set(),
-    globalIds: new Set(),
-    stages: emptyStageTimings(),
-  };
+  readonly counters: CameraCounters = { detectedFrames: 0, detections: 0, confirmedTracks: 0, globalIds: new Set(), globalIdsTruncated: false, stages: emptyStageTimings() };
   private lastPreviewAt = 0;
   /** Zone polygons as drawn on the video; only their counts change per frame. */
   private readonly overlayZones: OverlayZone[];
   /** The global id last announced per local track, so each assignment and switch is announced once. */
   private readonly announcedIds = new Map<number, number>();
-  /** Set when the reader reports a failure or gives up reconnecting. */
-  private sourceFailure: MulticamReidError | undefined;
 
   constructor(readonly parts: CameraWorkerParts) {
-    this.overlayZones = parts.zonePolygons.map((z) => ({ name: z.name, polygon: z.polygon, color: z.color, count: 0 }));
-    parts.reader.on('error', (event) => {
-      this.sourceFailure ??= event.error;
-    });
-    parts.reader.on('ended', (event) => {
-      if (event.reason === 'gave-up' || event.reason === 'failed') {
-        this.sourceFailure ??= new StreamError('STREAM_FAILED', `camera ${parts.cameraIndex} (${parts.source}) stopped delivering frames: ${event.reason}`, { culprit: parts.source });
-      }
-    });
+    this.overlayZones = parts.zoneMonitor.pixelZones.map((z) => ({ name: z.name, polygon: z.polygon, color: z.color, count: 0 }));
   }
 
   /**
-   * Processes frames until the source ends or `signal` aborts. Never throws for a source
-   * failure: it returns status 'failed' with the error, so the other cameras go on.
+   * Processes frames until the source ends or `signal` aborts. Never throws: a failure is
+   * returned, so the other cameras go on.
    *
    * One frame ahead: while frame n is tracked, embedded, annotated and encoded, frame n+1 is
    * already read and its detection runs in an inference worker. So a camera keeps the
-   * detector busy while its own main-thread work runs (a single camera otherwise leaves the
-   * detector idle for that time), at the cost of holding one more frame.
+   * detector busy while its own main-thread work runs, at the cost of holding one more frame.
    */
-  async run(signal: AbortSignal): Promise<{ status: JobStatus; error?: MulticamReidError }> {
+  async run(signal: AbortSignal): Promise<LoopOutcome> {
     const stages = this.counters.stages;
     let next = this.prepare(signal);
     try {
       for (;;) {
-        if (signal.aborted) return { status: 'cancelled' };
+        if (signal.aborted) return { kind: 'stopped' };
         const t = performance.now();
         const prepared = await next;
         stages.read += performance.now() - t;
-        if (prepared === null) {
-          if (signal.aborted) return { status: 'cancelled' };
-          const failure = this.sourceFailure;
-          if (failure !== undefined) {
-            this.counters.state = 'failed';
-            return { status: 'failed', error: failure };
-          }
-          this.counters.state = 'ended';
-          return { status: 'completed' };
-        }
+        if (prepared === null) return signal.aborted ? { kind: 'stopped' } : { kind: 'ended' };
         next = this.prepare(signal);
         await this.processFrame(prepared.frame, prepared.detections);
       }
     } catch (error) {
-      if (signal.aborted) return { status: 'cancelled' };
-      this.counters.state = 'failed';
-      const wrapped =
-        error instanceof MulticamReidError
-          ? error
-          : new MulticamReidError('STREAM_FAILED', `camera ${this.parts.cameraIndex} failed: ${(error as Error).message}`, { cause: error });
-      return { status: 'failed', error: wrapped };
+      if (signal.aborted) return { kind: 'stopped' };
+      return { kind: 'failed', error: toLibraryError(error, `processing camera ${this.parts.cameraIndex}`) };
     } finally {
       // A look-ahead left behind when the loop stops early settles on its own (the reader is
       // released, the detection finishes); nothing awaits it any more.
       next.then((p) => p?.detections?.catch(() => undefined)).catch(() => undefined);
     }
+  }
+
+  /** Closes the zone visits still open at the end of the camera's run. */
+  finishZones(): void {
+    for (const event of this.parts.zoneMonitor.finish(this.parts.status.position)) this.emitZoneEvent(event);
   }
 
   /** Reads the next frame and, on a detection frame, starts its detection at once. */
@@ -178,82 +153,61 @@ export class CameraWorker {
     return { frame, detections };
   }
 
-  /** Ends the tracks still open and closes the zone visits at the last processed time. */
-  finishTracks(): void {
-    const { zoneMonitor } = this.parts;
-    for (const event of zoneMonitor.finish(this.counters.position)) this.emitZoneEvent(event);
-  }
-
+  /** The per-frame path: detect → track → identify → zones → outputs. */
   private async processFrame(frame: Frame, pendingDetections: Promise<Detection[]> | undefined): Promise<void> {
     const p = this.parts;
-    const c = this.counters;
-    const stages = c.stages;
-    const frameIndex = frame.frameIndex;
-    const timestamp = frame.pts;
+    const stages = this.counters.stages;
 
-    // 1. detection (every k-th frame) and tracking
     let t = performance.now();
     let update: TrackerUpdate;
     if (pendingDetections !== undefined) {
       // Wall time this camera waits for its detections (they started while the previous frame was processed).
       const detections = await pendingDetections;
       stages.detect += performance.now() - t;
-      c.detectedFrames += 1;
-      c.detections += detections.length;
+      this.counters.detectedFrames += 1;
+      this.counters.detections += detections.length;
       t = performance.now();
       update = p.tracker.update(detections);
     } else {
       update = p.tracker.advance();
     }
     stages.track += performance.now() - t;
-    this.emitTrackChanges(update, frameIndex, timestamp);
+    this.emitTrackChanges(update, frame);
 
-    // 2. appearance: embed the gated tracks in one batch, then assign identities
     if (p.embedder !== undefined && p.gallery !== undefined) await this.updateIdentities(frame, update.active);
 
-    // 3. zones (each track's identity looked up once, for the zones and the outputs)
     t = performance.now();
     const identities = update.active.map((track) => p.gallery?.get(p.cameraIndex, track.id));
-    const zoneInput = update.active.map((track, i) => ({
-      id: track.id,
-      globalId: identities[i]?.globalId,
-      x1: track.x1,
-      y1: track.y1,
-      x2: track.x2,
-      y2: track.y2,
-      confirmed: track.confirmed,
-    }));
-    for (const event of p.zoneMonitor.update(zoneInput, frameIndex, timestamp)) this.emitZoneEvent(event);
+    const zoneInput = update.active.map((track, i) => ({ id: track.id, globalId: identities[i]?.globalId, x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, confirmed: track.confirmed }));
+    for (const event of p.zoneMonitor.update(zoneInput, frame.frameIndex, frame.pts)) this.emitZoneEvent(event);
     stages.zones += performance.now() - t;
 
-    // 4. outputs
     await this.writeOutputs(frame, update.active, identities);
     if (frameProcessed.hasSubscribers) {
-      const message: FrameProcessedMessage = { cameraIndex: p.cameraIndex, frameIndex, capturedAt: frame.capturedAt, processedAt: Date.now(), detected: pendingDetections !== undefined };
+      const message: FrameProcessedMessage = { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, capturedAt: frame.capturedAt, processedAt: Date.now(), detected: pendingDetections !== undefined };
       frameProcessed.publish(message);
     }
-    c.frames += 1;
-    c.position = timestamp;
-    c.activeTracks = update.active.length;
+    p.status.frameProcessed(frame.pts, update.active.length);
   }
 
-  private emitTrackChanges(update: TrackerUpdate, frameIndex: number, timestamp: number): void {
+  private emitTrackChanges(update: TrackerUpdate, frame: Frame): void {
     const p = this.parts;
+    const at = { frameIndex: frame.frameIndex, timestamp: frame.pts };
     for (const track of update.started) {
-      this.counters.confirmedTrackIds.add(track.id);
-      p.emit('track:new', { cameraIndex: p.cameraIndex, trackId: track.id, frameIndex, timestamp });
+      this.counters.confirmedTracks++;
+      p.emit('track:new', { cameraIndex: p.cameraIndex, trackId: track.id, ...at });
     }
     for (const track of update.lost) {
       const globalId = p.gallery?.get(p.cameraIndex, track.id)?.globalId;
-      p.emit('track:lost', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, frameIndex, timestamp });
+      p.emit('track:lost', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, ...at });
     }
     for (const track of update.removed) {
       const globalId = p.gallery?.get(p.cameraIndex, track.id)?.globalId;
       p.gallery?.endTrack(p.cameraIndex, track.id);
       p.reidGate.forget(track.id);
       this.announcedIds.delete(track.id);
-      for (const event of p.zoneMonitor.removeTrack(track.id, timestamp)) this.emitZoneEvent(event);
-      if (track.confirmed) p.emit('track:removed', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, frameIndex, timestamp });
+      for (const event of p.zoneMonitor.removeTrack(track.id, frame.pts)) this.emitZoneEvent(event);
+      if (track.confirmed) p.emit('track:removed', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, ...at });
     }
   }
 
@@ -273,14 +227,7 @@ export class CameraWorker {
     t = performance.now();
     for (let i = 0; i < wanted.length; i++) {
       const track = wanted[i]!;
-      const assignment = p.gallery!.observe({
-        cameraIndex: p.cameraIndex,
-        trackId: track.id,
-        embedding: embeddings[i]!,
-        box: track,
-        score: track.score,
-        timestamp: frame.pts,
-      });
+      const assignment = p.gallery!.observe({ cameraIndex: p.cameraIndex, trackId: track.id, embedding: embeddings[i]!, box: track, score: track.score, timestamp: frame.pts });
       const uncertain = Math.abs(assignment.similarity - p.similarityThreshold) < UNCERTAIN_MARGIN;
       p.reidGate.embedded(track.id, frame.frameIndex, uncertain);
       this.announceIdentity(track.id, assignment, frame);
@@ -306,18 +253,16 @@ export class CameraWorker {
     });
   }
 
+  private noteGlobalId(globalId: number): void {
+    const ids = this.counters.globalIds;
+    if (ids.has(globalId)) return;
+    if (ids.size < MAX_LISTED_GLOBAL_IDS) ids.add(globalId);
+    else this.counters.globalIdsTruncated = true;
+  }
+
   private emitZoneEvent(event: ZoneEvent): void {
     const p = this.parts;
-    const payload = {
-      cameraIndex: p.cameraIndex,
-      zone: event.zone,
-      trackId: event.trackId,
-      globalId: event.globalId,
-      frameIndex: event.frameIndex,
-      timestamp: event.timestamp,
-      dwell: event.dwell,
-      occupancy: p.zoneMonitor.occupancy(event.zone),
-    };
+    const payload = { cameraIndex: p.cameraIndex, zone: event.zone, trackId: event.trackId, globalId: event.globalId, frameIndex: event.frameIndex, timestamp: event.timestamp, dwell: event.dwell, occupancy: p.zoneMonitor.occupancy(event.zone) };
     p.emit(event.type === 'enter' ? 'zone:enter' : 'zone:exit', payload);
   }
 
@@ -329,8 +274,7 @@ export class CameraWorker {
     for (let i = 0; i < active.length; i++) {
       const track = active[i]!;
       const identity = identities[i];
-      if (identity !== undefined) this.counters.globalIds.add(identity.globalId);
-      const zones = p.zoneMonitor.zonesOf(track.id);
+      if (identity !== undefined) this.noteGlobalId(identity.globalId);
       const pending = p.outputs.csv.write({
         frameIndex: frame.frameIndex,
         timestamp: frame.pts,
@@ -344,7 +288,7 @@ export class CameraWorker {
         score: track.score,
         similarity: identity?.similarity,
         personName: identity?.name,
-        zones,
+        zones: p.zoneMonitor.zonesOf(track.id),
       });
       if (pending !== undefined) await pending; // only when the CSV stream asks the writer to wait
       boxes.push({ x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, trackId: track.id, globalId: identity?.globalId, name: identity?.name });
@@ -363,9 +307,9 @@ export class CameraWorker {
     }
     if (p.outputs.video !== undefined) {
       t = performance.now();
-      await p.outputs.video.write(rgba);
+      // Timed: a live camera's dropped frames and outages keep their place on the video's timeline.
+      await p.outputs.video.writeAt(rgba, frame.pts);
       stages.encode += performance.now() - t;
     }
   }
 }
-

@@ -55,13 +55,22 @@ const reidSchema = z
 
 const streamSchema = z
   .object({
+    /** Frames queued per camera: files never drop a frame (the reader waits), live sources drop the oldest. */
     bufferSize: positiveInt.default(30),
-    syncTolerance: z.number().min(0).default(0.1),
     rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
     maxWidth: positiveInt.optional(),
     maxHeight: positiveInt.optional(),
+    /** Seconds a source may take to deliver its first frame (files: to be readable). */
     connectTimeout: z.number().positive().default(15),
+    /** Seconds without a frame before a live source is restarted. */
     stallTimeout: z.number().positive().default(10),
+    /**
+     * Live jobs: fail the job when any camera cannot connect at the start. By default a live
+     * camera that is down at the start is retried with the reconnect back-off (state
+     * `waiting`) and joins when it comes, while the others run; the job fails only when no
+     * camera connects at all. Files always fail the job before any work when unreadable.
+     */
+    requireAllCameras: z.boolean().default(false),
     /** Restarts of a live source that dropped or stalled: back-off from `initialDelay` to `maxDelay` seconds, at most `maxAttempts` in a row (then the camera fails; the others go on). */
     reconnect: z
       .object({

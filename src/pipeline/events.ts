@@ -7,10 +7,18 @@ import type { MulticamReidError } from '../errors.js';
 /** Final state of a job. */
 export type JobStatus = 'completed' | 'cancelled' | 'failed';
 
-/** Connection state of one camera as reported by its reader. */
-export type CameraState = 'connecting' | 'connected' | 'stalled' | 'reconnecting' | 'ended' | 'failed';
+/**
+ * State of one camera in a job: `connecting` → `connected` ⇄ `stalled` / `reconnecting`;
+ * `waiting` while a live source that was down at the start (or has sent no keyframe yet) is
+ * retried; `ended` and `failed` are final. See {@link CameraStatusEvent.reason} for why.
+ */
+export type CameraState = 'connecting' | 'waiting' | 'connected' | 'stalled' | 'reconnecting' | 'ended' | 'failed';
 
-/** Emitted once the sources are open and the output folder exists. */
+/**
+ * Emitted once the sources are open and the output folder exists. Sources are in their
+ * display form (credentials masked). A live camera still waiting for its source has width,
+ * height and fps 0 here; its `camera:status` tells when it connects.
+ */
 export interface JobStartEvent {
   jobId: string;
   sources: string[];
@@ -18,12 +26,19 @@ export interface JobStartEvent {
   cameras: Array<{ cameraIndex: number; source: string; width: number; height: number; fps: number; codec: string }>;
 }
 
+/** A camera was added to a running job (`job.addSource`) or removed from it (`job.removeSource`). */
+export interface CameraMembershipEvent {
+  cameraIndex: number;
+  /** Display form of the source. */
+  source: string;
+}
+
 /** A camera's stream changed state (connected, stalled, reconnecting, reconnected, ended, failed). */
 export interface CameraStatusEvent {
   cameraIndex: number;
   source: string;
   state: CameraState;
-  /** The reader's own event name, e.g. 'reconnected'. */
+  /** What caused the change: the reader's own event name (e.g. 'reconnected', 'keyframe'), or 'start', 'retrying', 'removed', 'cancelled', 'eof', 'error'. */
   reason: string;
   message?: string;
 }
@@ -108,6 +123,9 @@ export interface PreviewEvent {
   rgba: Uint8Array;
 }
 
+/** Why a camera stopped: its source ended, the job's max duration, a cancel, `removeSource`, or a failure. */
+export type CameraStopReason = 'end-of-input' | 'max-duration' | 'cancelled' | 'removed' | 'error';
+
 /** What one camera produced. */
 export interface CameraResult {
   cameraIndex: number;
@@ -125,6 +143,17 @@ export interface CameraResult {
   globalIds: number[];
   /** Frames the reader dropped to stay fresh (live sources). */
   droppedFrames: number;
+  /** Why this camera stopped. */
+  stopReason: CameraStopReason;
+  /**
+   * Time (on the job's clock, like the CSV `timestamp`) of the video's first frame: a moment
+   * `t` of the CSV or zone report is at `t − videoStartTime` in the MP4. 0 for files.
+   */
+  videoStartTime: number;
+  /** Extra copies of frames the video holds to keep the source's timeline (live drops and outages). */
+  framesRepeated: number;
+  /** True when the camera saw more global identities than {@link globalIds} lists. */
+  globalIdsTruncated?: boolean;
   videoPath?: string;
   csvPath: string;
   zonesPath: string;
@@ -161,7 +190,10 @@ export interface JobResult {
   endedAt: string;
   elapsedSeconds: number;
   stages: StageTimings;
+  /** The first warnings (see {@link warningsSuppressed}); every warning was also emitted as an event. */
   warnings: string[];
+  /** Warnings emitted beyond those kept in {@link warnings}. */
+  warningsSuppressed: number;
   /** Why the job stopped: 'end-of-input', 'max-duration', 'cancelled' or 'error'. */
   stopReason: 'end-of-input' | 'max-duration' | 'cancelled' | 'error';
   error?: { code: string; message: string };
@@ -171,6 +203,8 @@ export interface JobResult {
 export type JobEvents = {
   start: (event: JobStartEvent) => void;
   'camera:status': (event: CameraStatusEvent) => void;
+  'camera:added': (event: CameraMembershipEvent) => void;
+  'camera:removed': (event: CameraMembershipEvent) => void;
   progress: (event: ProgressEvent) => void;
   'track:new': (event: TrackEvent) => void;
   'track:lost': (event: TrackEvent) => void;
@@ -185,3 +219,6 @@ export type JobEvents = {
   cancelled: (result: JobResult) => void;
   error: (error: MulticamReidError, result: JobResult) => void;
 };
+
+/** How the job's parts emit its events. */
+export type EmitFn = <E extends keyof JobEvents>(event: E, ...args: Parameters<JobEvents[E]>) => void;

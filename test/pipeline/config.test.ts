@@ -10,7 +10,7 @@ test('defaults fill every section', () => {
   const config = parseConfig({});
   assert.equal(config.identity.similarityThreshold, 0.8);
   assert.equal(config.streams.bufferSize, 30);
-  assert.equal(config.streams.syncTolerance, 0.1);
+  assert.equal(config.streams.requireAllCameras, false);
   assert.equal(config.output.timeZone, '+07:00');
   assert.equal(config.processing.detectionStride, 1);
   assert.deepEqual(config.detector.classes, [0]);

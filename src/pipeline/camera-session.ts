@@ -1,0 +1,349 @@
+/**
+ * One camera's whole life in a job, in phases: open its source (retrying a live source that
+ * is down), open its outputs, run its loop, finalise its outputs. The job runner drives one
+ * session per camera; a distributed worker drives one session per camera job. A session never
+ * throws from `run()`: however it ends, its outputs are finalised and its result says why.
+ */
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StreamError, type MulticamReidError, toLibraryError } from '../errors.js';
+import { StreamReader } from '../streams/stream-reader.js';
+import { ByteTracker } from '../tracking/byte-tracker.js';
+import type { ByteTrackerOptions } from '../tracking/options.js';
+import type { IdentityGallery } from '../identity/gallery.js';
+import { ZoneMonitor, type ZoneDefinition } from '../zones/index.js';
+import { FrameAnnotator } from '../output/annotator.js';
+import { finaliseCameraOutputs, openCameraOutputs, type CameraOutputs } from './camera-outputs.js';
+import { CameraStatus } from './camera-status.js';
+import { CameraWorker, emptyStageTimings, type LoopOutcome } from './camera-worker.js';
+import type { PipelineConfig } from './config.js';
+import type { CameraResult, CameraStopReason, EmitFn, StageTimings } from './events.js';
+import type { LoadedModels } from './pipeline.js';
+import type { PlannedSource } from './plan.js';
+import { ReidGate } from './reid-gate.js';
+import { MAX_DURATION, StopSignal } from './stop-signal.js';
+import type { WarningLog } from './warnings.js';
+
+/** Why a session was asked to stop, besides its job's cancel. */
+export const REMOVED = Symbol('removed');
+
+/** What a session needs from its job. */
+export interface CameraSessionContext {
+  cameraIndex: number;
+  source: PlannedSource;
+  zones: readonly ZoneDefinition[];
+  config: PipelineConfig;
+  trackerOptions: ByteTrackerOptions;
+  models: LoadedModels;
+  gallery?: IdentityGallery;
+  detectionStride: number;
+  similarityThreshold: number;
+  realtime: boolean;
+  previewInterval?: number;
+  timeZone: string;
+  /** `YYYYMMDD_HHMMSS` of the job's start, in the output file names. */
+  stamp: string;
+  /** `Date.now()` the job's clock starts at: live timestamps of every camera count from it. */
+  timeOrigin: number;
+  emit: EmitFn;
+  warnings: WarningLog;
+  /** Masks credentials in any text that leaves the job. */
+  redact: (text: string) => string;
+  /** The job's stop signal (cancel, max duration). */
+  jobSignal: AbortSignal;
+}
+
+/** How the first attempt to open a source went. */
+export type OpenOutcome = 'open' | 'retrying' | 'stopped';
+
+export class CameraSession {
+  readonly status: CameraStatus;
+  readonly cameraIndex: number;
+  private readonly stop = new StopSignal();
+  private reader: StreamReader | undefined;
+  /** Resolves when the source is open (true) or the session stopped before (false). */
+  private opened: Promise<boolean> | undefined;
+  private failure: MulticamReidError | undefined;
+  private worker: CameraWorker | undefined;
+  private outputs: CameraOutputs | undefined;
+  private runPromise: Promise<CameraResult> | undefined;
+  /** Stage timings of the loop (zeros before it ran). */
+  stages: StageTimings = emptyStageTimings();
+
+  constructor(private readonly ctx: CameraSessionContext) {
+    this.cameraIndex = ctx.cameraIndex;
+    this.status = new CameraStatus(ctx.cameraIndex, ctx.source.display, (event) => ctx.emit('camera:status', event));
+    this.stop.follow(ctx.jobSignal);
+  }
+
+  /** Stop signal of this camera alone: the job's, or {@link remove}. */
+  get signal(): AbortSignal {
+    return this.stop.signal;
+  }
+
+  /** The reader's frame size once open (0 before). */
+  get properties(): { width: number; height: number; fps: number; codec: string } {
+    const p = this.reader?.getProperties();
+    return { width: p?.width ?? 0, height: p?.height ?? 0, fps: p?.fps ?? 0, codec: p?.codec ?? 'unknown' };
+  }
+
+  /**
+   * Opens the source once, within `connectTimeout`. A failure rejects with the reader's typed
+   * error, unless `retry` is set and the failure can pass (a live source that is down or slow):
+   * then the session keeps retrying with back-off in the background (`waiting` state) and
+   * {@link run} starts the camera when its source comes.
+   */
+  async open(retry: boolean): Promise<OpenOutcome> {
+    const first = this.attemptOpen();
+    this.opened = first.then(
+      (ok) => ok,
+      () => false,
+    );
+    try {
+      return (await first) ? 'open' : 'stopped';
+    } catch (error) {
+      const failure = toLibraryError(error, `opening camera ${this.cameraIndex}`);
+      if (!retry || !isPassing(failure)) {
+        this.failure = failure;
+        this.status.set('failed', 'error', failure.message);
+        throw failure;
+      }
+      this.status.set('waiting', 'retrying', failure.message);
+      this.ctx.warnings.warn(`${this.ctx.redact(failure.message)}; retrying until it comes`, this.cameraIndex, 'CAMERA_WAITING');
+      this.opened = this.keepOpening();
+      return 'retrying';
+    }
+  }
+
+  /**
+   * Runs the camera in `jobDir/camera_<index>` until its source ends, the job stops or the
+   * camera is removed, then finalises its outputs. Never throws.
+   */
+  run(jobDir: string): Promise<CameraResult> {
+    this.runPromise ??= this.runPhases(path.join(jobDir, `camera_${this.cameraIndex}`));
+    return this.runPromise;
+  }
+
+  /** Stops this camera alone (`job.removeSource`); {@link run} then finalises it. */
+  remove(): void {
+    this.stop.abort(REMOVED);
+  }
+
+  /** Ends the reader (and any attempt in progress). Idempotent. */
+  async release(): Promise<void> {
+    this.stop.abort(REMOVED);
+    await this.reader?.release();
+    this.stop.dispose();
+  }
+
+  // ── phases ─────────────────────────────────────────────────────────────────
+
+  private async runPhases(dir: string): Promise<CameraResult> {
+    const startedOpen = (await this.opened) === true;
+    let outcome: LoopOutcome = { kind: 'stopped' };
+    if (startedOpen && !this.stop.aborted) {
+      try {
+        this.outputs = await this.prepare(dir);
+      } catch (error) {
+        this.failure = toLibraryError(error, `opening the outputs of camera ${this.cameraIndex}`);
+      }
+      if (this.outputs !== undefined && this.worker !== undefined) outcome = await this.worker.run(this.stop.signal);
+    }
+    if (outcome.kind === 'failed') this.failure ??= outcome.error;
+    const result = await this.finalise(dir, outcome);
+    await this.reader?.release();
+    this.stop.dispose();
+    return result;
+  }
+
+  /** Opens the camera's outputs at the reader's fixed frame size and builds its loop. */
+  private async prepare(dir: string): Promise<CameraOutputs> {
+    const { config: cfg } = this.ctx;
+    const reader = this.reader!;
+    const props = reader.getProperties();
+    const outputs = await openCameraOutputs({
+      dir,
+      stamp: this.ctx.stamp,
+      width: props.width,
+      height: props.height,
+      fps: props.fps > 0 ? props.fps : 25,
+      video: cfg.output.video,
+      preset: cfg.output.videoPreset,
+      crf: cfg.output.videoCrf,
+      ffmpegPath: cfg.streams.ffmpegPath,
+    });
+    const zoneMonitor = new ZoneMonitor(this.ctx.zones, { frameWidth: props.width, frameHeight: props.height });
+    const wantAnnotator = outputs.video !== undefined || this.ctx.previewInterval !== undefined;
+    this.worker = new CameraWorker({
+      cameraIndex: this.cameraIndex,
+      reader,
+      status: this.status,
+      detector: this.ctx.models.detector,
+      embedder: this.ctx.models.embedder,
+      gallery: this.ctx.gallery,
+      tracker: new ByteTracker({ ...this.ctx.trackerOptions, frameRate: props.fps > 0 ? props.fps : 30 }),
+      reidGate: new ReidGate(cfg.reid),
+      zoneMonitor,
+      annotator: wantAnnotator ? new FrameAnnotator(props.width, props.height) : undefined,
+      outputs,
+      detectionStride: this.ctx.detectionStride,
+      similarityThreshold: this.ctx.similarityThreshold,
+      previewInterval: this.ctx.previewInterval,
+      emit: this.ctx.emit,
+    });
+    return outputs;
+  }
+
+  /** Closes the zone visits, the CSV, the MP4 and writes the zone report; records the result. */
+  private async finalise(dir: string, outcome: LoopOutcome): Promise<CameraResult> {
+    const stopReason = this.stopReason(outcome);
+    const status = this.failure !== undefined ? 'failed' : stopReason === 'cancelled' ? 'cancelled' : 'completed';
+    if (this.failure !== undefined) {
+      this.ctx.warnings.failure(this.cameraIndex, this.failure.code, this.failure.message);
+      this.status.set('failed', 'error', this.ctx.redact(this.failure.message));
+    } else {
+      this.status.set('ended', stopReason === 'end-of-input' ? 'eof' : stopReason);
+    }
+    const result = this.emptyResult(dir, status, stopReason);
+    const worker = this.worker;
+    if (worker !== undefined && this.outputs !== undefined) {
+      try {
+        worker.finishZones();
+      } catch (error) {
+        this.ctx.warnings.warn(`closing zone visits failed: ${(error as Error).message}`, this.cameraIndex, 'INTERNAL');
+      }
+      const c = worker.counters;
+      result.detectedFrames = c.detectedFrames;
+      result.detections = c.detections;
+      result.tracks = c.confirmedTracks;
+      result.globalIds = [...c.globalIds].sort((a, b) => a - b);
+      if (c.globalIdsTruncated) result.globalIdsTruncated = true;
+      result.droppedFrames = this.reader?.getProperties().framesDropped ?? 0;
+      this.stages = c.stages;
+      await finaliseCameraOutputs(this.outputs, worker.parts.zoneMonitor, result, this.ctx.timeZone, (message) =>
+        this.ctx.warnings.warn(message, this.cameraIndex, 'OUTPUT_FAILED'),
+      );
+      result.framesRepeated = this.outputs.video?.framesRepeated ?? 0;
+      result.videoStartTime = this.outputs.video?.startTime ?? 0;
+    } else {
+      // Never started (source never came, outputs failed): still leave a CSV header and a report.
+      await writeEmptyOutputs(dir, this.ctx, result).catch((error: unknown) =>
+        this.ctx.warnings.warn(`writing the outputs of camera ${this.cameraIndex} failed: ${(error as Error).message}`, this.cameraIndex, 'OUTPUT_FAILED'),
+      );
+    }
+    if (this.failure !== undefined) result.error = { code: this.failure.code, message: this.ctx.redact(this.failure.message) };
+    return result;
+  }
+
+  private stopReason(outcome: LoopOutcome): CameraStopReason {
+    if (this.failure !== undefined || outcome.kind === 'failed') return 'error';
+    if (outcome.kind === 'ended') return 'end-of-input';
+    const reason = this.stop.reason;
+    if (reason === REMOVED) return 'removed';
+    if (reason === MAX_DURATION) return 'max-duration';
+    return 'cancelled';
+  }
+
+  private emptyResult(dir: string, status: CameraResult['status'], stopReason: CameraStopReason): CameraResult {
+    const stamp = this.ctx.stamp;
+    const result: CameraResult = {
+      cameraIndex: this.cameraIndex,
+      source: this.ctx.source.display,
+      status,
+      stopReason,
+      frames: this.status.frames,
+      detectedFrames: 0,
+      detections: 0,
+      tracks: 0,
+      globalIds: [],
+      droppedFrames: 0,
+      framesRepeated: 0,
+      videoStartTime: 0,
+      csvPath: this.outputs?.csvPath ?? path.join(dir, `tracks_${stamp}.csv`),
+      zonesPath: this.outputs?.zonesPath ?? path.join(dir, `zones_${stamp}.json`),
+    };
+    if (this.outputs?.videoPath !== undefined) result.videoPath = this.outputs.videoPath;
+    return result;
+  }
+
+  // ── opening ────────────────────────────────────────────────────────────────
+
+  private createReader(): StreamReader {
+    const s = this.ctx.config.streams;
+    const reader = new StreamReader(this.ctx.source.source, {
+      cameraIndex: this.cameraIndex,
+      bufferSize: s.bufferSize,
+      rtspTransport: s.rtspTransport,
+      maxWidth: s.maxWidth,
+      maxHeight: s.maxHeight,
+      connectTimeout: s.connectTimeout,
+      stallTimeout: s.stallTimeout,
+      reconnect: s.reconnect,
+      ffmpegPath: s.ffmpegPath,
+      realtime: this.ctx.realtime,
+      pixelFormat: 'rgb24',
+      timeOrigin: this.ctx.timeOrigin,
+    });
+    reader.on('connected', () => this.status.set('connected', 'connected'));
+    reader.on('stalled', () => this.status.set('stalled', 'stalled'));
+    reader.on('reconnecting', (e) => this.status.set('reconnecting', 'reconnecting', this.ctx.redact(e.reason)));
+    reader.on('reconnected', () => this.status.set('connected', 'reconnected'));
+    reader.on('error', (e) => {
+      this.failure ??= e.error;
+      this.ctx.warnings.failure(this.cameraIndex, e.error.code, e.error.message);
+    });
+    reader.on('ended', (e) => {
+      if (e.reason === 'gave-up' || e.reason === 'failed') {
+        this.failure ??= new StreamError('STREAM_FAILED', `camera ${this.cameraIndex} (${this.ctx.source.display}) stopped delivering frames: ${e.reason}`, { culprit: this.ctx.source.display });
+      }
+    });
+    return reader;
+  }
+
+  /** One attempt: true when open, false when stopped meanwhile; rejects with the reader's error. */
+  private async attemptOpen(): Promise<boolean> {
+    const reader = this.createReader();
+    this.reader = reader;
+    try {
+      await reader.open(this.stop.signal);
+      return true;
+    } catch (error) {
+      await reader.release();
+      if (this.stop.aborted) return false;
+      throw error;
+    }
+  }
+
+  /** Retries a live source with the reconnect back-off until it opens or the camera stops. */
+  private async keepOpening(): Promise<boolean> {
+    const { initialDelay = 0.5, maxDelay = 10 } = this.ctx.config.streams.reconnect ?? {};
+    for (let attempt = 1; !this.stop.aborted; attempt++) {
+      const delay = Math.min(maxDelay, initialDelay * 2 ** (attempt - 1));
+      await sleep(delay * 1000, undefined, { signal: this.stop.signal }).catch(() => undefined);
+      if (this.stop.aborted) return false;
+      try {
+        if (await this.attemptOpen()) return true;
+      } catch (error) {
+        const failure = toLibraryError(error, `opening camera ${this.cameraIndex}`);
+        if (!isPassing(failure)) {
+          this.failure = failure;
+          return false;
+        }
+        this.status.set('waiting', 'retrying', this.ctx.redact(failure.message));
+      }
+    }
+    return false;
+  }
+}
+
+/** Failures that waiting can cure: the source is down, slow, or not sending video yet. */
+function isPassing(error: MulticamReidError): boolean {
+  return error.code === 'CONNECT_TIMEOUT' || error.code === 'STREAM_FAILED' || error.code === 'INVALID_MEDIA';
+}
+
+/** The outputs of a camera that never ran: a CSV with its header and a zone report. */
+async function writeEmptyOutputs(dir: string, ctx: CameraSessionContext, result: CameraResult): Promise<void> {
+  const outputs = await openCameraOutputs({ dir, stamp: ctx.stamp, width: 2, height: 2, fps: 25, video: false, preset: 'superfast', crf: 23 });
+  const monitor = new ZoneMonitor([], { frameWidth: 1, frameHeight: 1 });
+  await finaliseCameraOutputs(outputs, monitor, result, ctx.timeZone, (message) => ctx.warnings.warn(message, ctx.cameraIndex, 'OUTPUT_FAILED'));
+}

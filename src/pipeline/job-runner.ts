@@ -1,0 +1,307 @@
+/**
+ * Runs one job in phases around one stop signal: load the models → open the sources →
+ * create the job folder and start every camera → wait for the cameras (also those added
+ * while running) → finalise the job (ZIP, video copy). Each await of the setup is raced
+ * against the stop signal, so a cancel is seen at any moment; each camera finalises its own
+ * outputs however it ends, and the job's result always resolves.
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, MulticamReidError, toLibraryError } from '../errors.js';
+import { IdentityGallery } from '../identity/gallery.js';
+import { registerReferenceImages } from '../identity/reference-persons.js';
+import type { ByteTrackerOptions } from '../tracking/options.js';
+import { parseZones, type ZoneDefinition } from '../zones/index.js';
+import { fileStamp, jobFolderName, zipName } from '../output/naming.js';
+import { zipDirectory } from '../output/zip.js';
+import { CameraSession } from './camera-session.js';
+import { emptyStageTimings } from './camera-worker.js';
+import type { PipelineConfig } from './config.js';
+import type { CameraResult, EmitFn, JobResult, JobStatus, StageTimings } from './events.js';
+import type { LoadedModels } from './pipeline.js';
+import { planSource, zonesOf, type JobPlan } from './plan.js';
+import { MAX_DURATION, STOPPED, StopSignal, untilStopped } from './stop-signal.js';
+import { WarningLog } from './warnings.js';
+
+/** What the runner takes from its pipeline. */
+export interface RunnerDeps {
+  config: PipelineConfig;
+  trackerOptions: ByteTrackerOptions;
+  loadModels: () => Promise<LoadedModels>;
+}
+
+/** Options of `job.addSource`. */
+export interface AddSourceOptions {
+  /** Zones of the new camera (same shape as one camera's list in the job's `zones`); default: the job's zones for every camera. */
+  zones?: unknown;
+}
+
+export class JobRunner {
+  private readonly started = Date.now();
+  private readonly warnings: WarningLog;
+  private readonly sessions: CameraSession[] = [];
+  private readonly runs: Array<Promise<CameraResult>> = [];
+  private models: LoadedModels | undefined;
+  private gallery: IdentityGallery | undefined;
+  private outputDir: string | undefined;
+  private folderName: string | undefined;
+  /** True from the start event until the last camera has ended: cameras can be added and removed. */
+  private accepting = false;
+  private readonly stamp: string;
+
+  constructor(
+    private readonly jobId: string,
+    private readonly plan: JobPlan,
+    private readonly deps: RunnerDeps,
+    private readonly stop: StopSignal,
+    private readonly emit: EmitFn,
+  ) {
+    this.warnings = new WarningLog((event) => emit('warning', event), plan.redactor.text);
+    this.stamp = fileStamp(plan.now, plan.timeZone);
+  }
+
+  /** Runs every phase; always resolves, with the job's result. */
+  async run(): Promise<JobResult> {
+    const progress = setInterval(() => this.emitProgress(), this.deps.config.processing.progressInterval * 1000);
+    try {
+      return await this.phases();
+    } catch (error) {
+      return this.finish('failed', toLibraryError(error, 'running the job'));
+    } finally {
+      clearInterval(progress);
+      this.accepting = false;
+      await Promise.all(this.sessions.map((s) => s.release()));
+      this.stop.dispose();
+    }
+  }
+
+  /** Adds a camera to the running job: a new camera index with its own outputs, sharing the gallery. */
+  addSource(source: string, options: AddSourceOptions = {}): number {
+    if (!this.accepting || this.outputDir === undefined) {
+      throw new ConfigError('INVALID_OPTION', `addSource(): the job ${this.stop.aborted || this.outputDir !== undefined ? 'has ended' : "has not started yet: add sources in the job's options, or after its 'start' event"}`, { culprit: 'addSource' });
+    }
+    const planned = planSource(source);
+    const cameraIndex = this.sessions.length;
+    const zones = options.zones === undefined ? zonesOf(this.plan, cameraIndex) : zonesForNewCamera(options.zones);
+    this.plan.redactor.add(planned.source);
+    const session = this.createSession(cameraIndex, planned, zones);
+    this.emit('camera:added', { cameraIndex, source: planned.display });
+    void session.open(planned.live).catch(() => undefined); // a failure is the camera's own (its result says it)
+    this.runs.push(session.run(this.outputDir));
+    return cameraIndex;
+  }
+
+  /** Ends one camera while the others go on; its outputs are finalised. */
+  removeSource(cameraIndex: number): void {
+    const session = this.sessions[cameraIndex];
+    if (session === undefined || !Number.isInteger(cameraIndex)) {
+      throw new ConfigError('INVALID_OPTION', `removeSource(${String(cameraIndex)}): no such camera; this job has cameras 0–${this.sessions.length - 1}`, { culprit: String(cameraIndex) });
+    }
+    if (!this.accepting) throw new ConfigError('INVALID_OPTION', 'removeSource(): the job is not running', { culprit: String(cameraIndex) });
+    if (session.status.finished) return;
+    session.remove();
+    this.emit('camera:removed', { cameraIndex, source: session.status.source });
+  }
+
+  /** The state of every camera, from its one owner. */
+  cameraStatuses(): CameraSession['status'][] {
+    return this.sessions.map((s) => s.status);
+  }
+
+  // ── phases ─────────────────────────────────────────────────────────────────
+
+  private async phases(): Promise<JobResult> {
+    const signal = this.stop.signal;
+    // 1. models, and the gallery with any reference persons
+    const models = await untilStopped(this.deps.loadModels(), signal);
+    if (models === STOPPED) return this.finish('cancelled');
+    this.models = models;
+    if (models.embedder !== undefined) {
+      this.gallery = new IdentityGallery({ ...this.deps.config.identity, similarityThreshold: this.plan.similarityThreshold });
+      const references = this.plan.referencePersons.flatMap((p) => p.imagePaths.map((imagePath) => ({ name: p.name, imagePath })));
+      if (references.length > 0 && (await untilStopped(registerReferenceImages(this.gallery, models.embedder, references), signal)) === STOPPED) {
+        return this.finish('cancelled');
+      }
+    }
+
+    // 2. sources: files must all open; a live camera that is down may join later
+    this.plan.sources.forEach((source, i) => this.createSession(i, source, zonesOf(this.plan, i)));
+    const openFailure = await this.openSources();
+    if (this.stop.aborted) return this.finish('cancelled');
+    if (openFailure !== undefined) return this.finish('failed', openFailure);
+
+    // 3. the job folder, then every camera runs
+    this.folderName = await createJobFolder(this.plan.outputRoot, jobFolderName(this.plan.now, this.plan.timeZone));
+    this.outputDir = path.join(this.plan.outputRoot, this.folderName);
+    this.emitStart();
+    if (this.plan.maxDurationSeconds !== undefined) this.stop.after(this.plan.maxDurationSeconds, MAX_DURATION);
+    this.accepting = true;
+    for (const session of this.sessions) this.runs.push(session.run(this.outputDir));
+
+    // 4. wait for every camera, also those added meanwhile
+    const cameras: CameraResult[] = [];
+    for (let i = 0; i < this.runs.length; i++) cameras.push(await this.runs[i]!);
+    this.accepting = false;
+
+    // 5. the job's own outputs
+    return this.finaliseJob(cameras);
+  }
+
+  /** Opens every source; returns the error that fails the job, if any. */
+  private async openSources(): Promise<MulticamReidError | undefined> {
+    const tolerant = !this.deps.config.streams.requireAllCameras;
+    const outcomes = await Promise.allSettled(this.sessions.map((s, i) => s.open(tolerant && this.plan.sources[i]!.live)));
+    if (this.stop.aborted) return undefined;
+    const opened = outcomes.some((o) => o.status === 'fulfilled' && o.value === 'open');
+    const fatal = outcomes.findIndex((o, i) => o.status === 'rejected' && (!tolerant || !this.plan.sources[i]!.live));
+    if (fatal < 0 && opened) return undefined;
+    const index = fatal >= 0 ? fatal : outcomes.findIndex((o) => o.status === 'rejected');
+    const outcome = outcomes[index];
+    if (outcome?.status === 'rejected') return toLibraryError(outcome.reason, 'opening the sources');
+    // Every live camera is retrying: nothing at all came within connectTimeout.
+    return new MulticamReidError('CONNECT_TIMEOUT', `no camera delivered video within connectTimeout = ${this.deps.config.streams.connectTimeout} s: ${this.sessions.map((s) => s.status.source).join(', ')}`);
+  }
+
+  private async finaliseJob(cameras: CameraResult[]): Promise<JobResult> {
+    const result = this.baseResult();
+    result.cameras = cameras;
+    result.outputDir = this.outputDir;
+    result.stages = this.sessions.reduce<StageTimings>((acc, s) => addStages(acc, s.stages), emptyStageTimings());
+    if (this.deps.config.output.zip && this.outputDir !== undefined) {
+      const zipPath = path.join(this.plan.outputRoot, zipName(this.folderName!));
+      try {
+        await zipDirectory(this.outputDir, zipPath);
+        result.zipPath = zipPath;
+      } catch (error) {
+        this.warnings.warn(`writing the ZIP failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
+      }
+    }
+    const first = cameras[0];
+    if (this.plan.outputVideoPath !== undefined && first?.videoPath !== undefined && first.frames > 0) {
+      try {
+        await mkdir(path.dirname(path.resolve(this.plan.outputVideoPath)), { recursive: true });
+        await copyFile(first.videoPath, this.plan.outputVideoPath);
+        result.outputVideoPath = path.resolve(this.plan.outputVideoPath);
+      } catch (error) {
+        this.warnings.warn(`copying the video to ${this.plan.outputVideoPath} failed: ${(error as Error).message}`, 0, 'OUTPUT_FAILED');
+      }
+    }
+    if (this.stop.aborted && this.stop.reason !== MAX_DURATION) return this.finish('cancelled', undefined, result);
+    const failed = cameras.filter((c) => c.status === 'failed');
+    if (failed.length === cameras.length && failed[0]?.error !== undefined) {
+      const error = new MulticamReidError(failed[0].error.code as MulticamReidError['code'], failed[0].error.message);
+      return this.finish('failed', error, result);
+    }
+    result.stopReason = this.stop.reason === MAX_DURATION ? 'max-duration' : 'end-of-input';
+    return this.finish('completed', undefined, result);
+  }
+
+  // ── parts ──────────────────────────────────────────────────────────────────
+
+  private createSession(cameraIndex: number, source: JobPlan['sources'][number], zones: readonly ZoneDefinition[]): CameraSession {
+    const session = new CameraSession({
+      cameraIndex,
+      source,
+      zones,
+      config: this.deps.config,
+      trackerOptions: this.deps.trackerOptions,
+      models: this.models!,
+      gallery: this.gallery,
+      detectionStride: this.plan.detectionStride,
+      similarityThreshold: this.plan.similarityThreshold,
+      realtime: this.plan.realtime,
+      previewInterval: this.plan.previewInterval,
+      timeZone: this.plan.timeZone,
+      stamp: this.stamp,
+      timeOrigin: this.started,
+      emit: this.emit,
+      warnings: this.warnings,
+      redact: this.plan.redactor.text,
+      jobSignal: this.stop.signal,
+    });
+    this.sessions.push(session);
+    return session;
+  }
+
+  private emitStart(): void {
+    this.emit('start', {
+      jobId: this.jobId,
+      sources: this.sessions.map((s) => s.status.source),
+      outputDir: this.outputDir!,
+      cameras: this.sessions.map((s) => ({ cameraIndex: s.cameraIndex, source: s.status.source, ...s.properties })),
+    });
+  }
+
+  private emitProgress(): void {
+    const now = Date.now();
+    let totalFps = 0;
+    const cameras = this.sessions.map((s) => {
+      const st = s.status;
+      totalFps += st.sampleRate(now);
+      const camera = { cameraIndex: st.cameraIndex, source: st.source, state: st.state, frames: st.frames, fps: st.fps, position: st.position, activeTracks: st.activeTracks };
+      return st.duration === undefined ? camera : { ...camera, duration: st.duration };
+    });
+    this.emit('progress', { jobId: this.jobId, elapsedSeconds: (now - this.started) / 1000, totalFps, cameras });
+  }
+
+  private baseResult(): JobResult {
+    return {
+      jobId: this.jobId,
+      status: 'failed',
+      cameras: [],
+      identities: this.gallery?.size ?? 0,
+      startedAt: new Date(this.started).toISOString(),
+      endedAt: '',
+      elapsedSeconds: 0,
+      stages: emptyStageTimings(),
+      warnings: this.warnings.kept,
+      warningsSuppressed: 0,
+      stopReason: 'error',
+    };
+  }
+
+  /** Completes the result and emits the job's last event: done, cancelled or error. */
+  private finish(status: JobStatus, error?: MulticamReidError, result = this.baseResult()): JobResult {
+    result.status = status;
+    if (status === 'cancelled') result.stopReason = 'cancelled';
+    if (status === 'failed') result.stopReason = 'error';
+    result.endedAt = new Date().toISOString();
+    result.elapsedSeconds = (Date.now() - this.started) / 1000;
+    result.warningsSuppressed = this.warnings.suppressed;
+    if (error !== undefined) result.error = { code: error.code, message: this.plan.redactor.text(error.message) };
+    if (status === 'cancelled') this.emit('cancelled', result);
+    else if (status === 'failed') this.emit('error', error ?? new MulticamReidError('INTERNAL', 'job failed'), result);
+    else this.emit('done', result);
+    return result;
+  }
+}
+
+function zonesForNewCamera(zones: unknown): readonly ZoneDefinition[] {
+  return parseZones({ 0: zones }, { cameraCount: 1 }).cameras[0] ?? [];
+}
+
+function addStages(a: StageTimings, b: StageTimings): StageTimings {
+  const out = { ...a };
+  for (const key of Object.keys(out) as Array<keyof StageTimings>) out[key] += b[key];
+  return out;
+}
+
+/**
+ * Creates the job folder with the seed's name, appending `_2`, `_3`… when a job of the same
+ * minute already has it. `mkdir` without `recursive` fails on an existing folder, so two jobs
+ * starting together cannot pick the same one.
+ */
+async function createJobFolder(root: string, base: string): Promise<string> {
+  await mkdir(root, { recursive: true });
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base}_${n}`;
+    if (existsSync(path.join(root, zipName(name)))) continue;
+    try {
+      await mkdir(path.join(root, name));
+      return name;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
