@@ -11,7 +11,8 @@ export * from './errors.js';
 
 // The main job
 export { DetectionTrackingPipeline, processVideo, type LoadedModels } from './pipeline/pipeline.js';
-export { Job, type JobEmitter } from './pipeline/job.js';
+export { Job, type JobEmitter, type JobDriver } from './pipeline/job.js';
+export { JOB_PHASE_CHANNEL, type JobPhase, type JobPhaseMessage, type AddSourceOptions } from './pipeline/job-runner.js';
 export { FRAME_PROCESSED_CHANNEL, type FrameProcessedMessage } from './pipeline/camera-worker.js';
 export { parseConfig, loadConfigFile, pipelineConfigSchema } from './pipeline/config.js';
 export type { PipelineConfig, PipelineConfigInput } from './pipeline/config.js';
@@ -19,6 +20,7 @@ export type { ProcessVideoOptions, ReferencePersonOption, ZonesOption } from './
 export type * from './pipeline/events.js';
 
 // Streams
+export { redactSource, redactText, sourceSecrets } from './streams/redact.js';
 export type { Frame, ImageView, PixelFormat } from './streams/frame.js';
 export * from './streams/index.js';
 

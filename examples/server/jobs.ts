@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { MulticamReidError, type CameraState, type DetectionTrackingPipeline, type Job, type JobResult, type ProcessVideoOptions } from './library.js';
+import { MulticamReidError, redactSource, type CameraState, type DetectionTrackingPipeline, type Job, type JobResult, type ProcessVideoOptions } from './library.js';
 import { PreviewEncoder, type PreviewImage } from './preview.js';
 import { zonesFromRequest, type DetectRequest } from './schema.js';
 
@@ -15,6 +15,8 @@ import { zonesFromRequest, type DetectRequest } from './schema.js';
 export type ServerJobStatus = 'queued' | 'running' | 'cancelling' | 'completed' | 'cancelled' | 'failed';
 
 const ENDED: ReadonlySet<ServerJobStatus> = new Set(['completed', 'cancelled', 'failed']);
+/** Warnings a job keeps for `GET /status`. */
+const MAX_WARNINGS = 100;
 
 /** Live counters of one camera, as `GET /status` shows them. */
 export interface CameraView {
@@ -42,10 +44,10 @@ export class ServerJob {
   endedAt?: Date;
   sources: string[];
   cameras: CameraView[];
+  /** The first {@link MAX_WARNINGS} warnings (the job's own result keeps its count of the rest). */
   readonly warnings: string[] = [];
+  /** `identities`: the highest global id announced so far (ids are handed out from 1 upwards). */
   readonly counts = { tracks: 0, identities: 0, zone_entries: 0, zone_exits: 0 };
-  /** Global identities seen so far (for `counts.identities`). */
-  readonly globalIds = new Set<number>();
   readonly previews = new Map<number, PreviewImage>();
   result?: JobResult;
   error?: { code: string; message: string };
@@ -66,7 +68,8 @@ export class ServerJob {
     /** Options for `pipeline.processVideo`, without the signal. */
     readonly options: ProcessVideoOptions,
   ) {
-    this.sources = splitSources(options.videoPath ?? '');
+    // Display forms only: a camera's password never reaches a client.
+    this.sources = splitSources(options.videoPath ?? '').map(redactSource);
     this.cameras = this.sources.map((source, i) => emptyCamera(i, source));
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
   }
@@ -77,6 +80,10 @@ export class ServerJob {
 
   get isMultiCamera(): boolean {
     return this.sources.length > 1;
+  }
+
+  addWarning(text: string): void {
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push(text);
   }
 
   /** Registers a listener; returns the function that removes it. */
@@ -110,7 +117,7 @@ export class ServerJob {
       if (camera !== undefined) camera.frames = c.frames; // the final count; progress events lag by up to a second
     }
     this.error = error ?? result?.error;
-    if (result !== undefined) for (const w of result.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
+    if (result !== undefined) for (const w of result.warnings) if (!this.warnings.includes(w)) this.addWarning(w);
     this.status = status;
     this.endedAt = new Date();
     this.publish('end', { job_id: this.id, status });
@@ -129,6 +136,12 @@ export interface JobManagerOptions {
   previewInterval?: number;
   /** Width of the preview JPEGs in pixels. @default 320 */
   previewWidth?: number;
+  /**
+   * Seconds an ended job stays known to `GET /status` and the downloads; then it is forgotten
+   * (its files stay on disk), so a service running for months does not grow with its history.
+   * @default 3600
+   */
+  retainEndedSeconds?: number;
 }
 
 export class JobManager {
@@ -173,7 +186,9 @@ export class JobManager {
     this.validate({ ...options, outputDir: root });
     const job = new ServerJob(id, root, { ...options, outputDir: root });
     this.jobs.set(job.id, job);
-    void this.queue.add(() => this.run(job));
+    // The job's signal also takes it out of the queue when it is cancelled while waiting.
+    this.queue.add(() => this.run(job), { signal: job.controller.signal }).catch(() => undefined);
+    void job.ended.then(() => this.forgetLater(job));
     return job;
   }
 
@@ -188,11 +203,29 @@ export class JobManager {
     else job.setStatus('cancelling');
   }
 
+  /** Jobs waiting for a slot (cancelled ones have left the queue). */
+  get queued(): number {
+    return this.queue.size;
+  }
+
   /** Cancels every job and waits until all of them have finalised their outputs. */
   async close(): Promise<void> {
     for (const job of this.jobs.values()) this.cancel(job);
     await Promise.all([...this.jobs.values()].map((job) => job.ended));
     await this.queue.onIdle();
+    for (const timer of this.evictions) clearTimeout(timer);
+    this.evictions.clear();
+  }
+
+  private readonly evictions = new Set<NodeJS.Timeout>();
+
+  private forgetLater(job: ServerJob): void {
+    const timer = setTimeout(() => {
+      this.evictions.delete(timer);
+      this.jobs.delete(job.id);
+    }, (this.options.retainEndedSeconds ?? 3600) * 1000);
+    timer.unref();
+    this.evictions.add(timer);
   }
 
   /** Rejects bad sources, thresholds or zones at once, before the job is queued. */
@@ -221,7 +254,7 @@ export class JobManager {
   private forwardEvents(job: ServerJob, source: Job): void {
     source.on('start', (e) => {
       job.sources = e.sources;
-      job.cameras = e.cameras.map((c) => ({ ...emptyCamera(c.cameraIndex, c.source), ...job.cameras[c.cameraIndex], state: 'connected', width: c.width, height: c.height }));
+      job.cameras = e.cameras.map((c) => ({ ...emptyCamera(c.cameraIndex, c.source), ...job.cameras[c.cameraIndex], width: c.width, height: c.height }));
       job.publish('start', { jobId: job.id, sources: e.sources, cameras: e.cameras });
     });
     source.on('camera:status', (e) => {
@@ -243,13 +276,11 @@ export class JobManager {
     });
     source.on('track:lost', (e) => job.publish('track:lost', e));
     source.on('identity:assigned', (e) => {
-      job.globalIds.add(e.globalId);
-      job.counts.identities = job.globalIds.size;
+      job.counts.identities = Math.max(job.counts.identities, e.globalId);
       job.publish('identity:assigned', e);
     });
     source.on('identity:changed', (e) => {
-      job.globalIds.add(e.globalId);
-      job.counts.identities = job.globalIds.size;
+      job.counts.identities = Math.max(job.counts.identities, e.globalId);
       job.publish('identity:changed', e);
     });
     source.on('zone:enter', (e) => {
@@ -261,7 +292,7 @@ export class JobManager {
       job.publish('zone:exit', e);
     });
     source.on('warning', (e) => {
-      job.warnings.push(e.cameraIndex === undefined ? e.message : `camera ${e.cameraIndex}: ${e.message}`);
+      job.addWarning(e.cameraIndex === undefined ? e.message : `camera ${e.cameraIndex}: ${e.message}`);
       job.publish('warning', e);
     });
     source.on('preview', (e) => {

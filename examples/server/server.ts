@@ -34,6 +34,8 @@ export interface StartServerOptions {
   config?: PipelineConfigInput | string;
   /** Seconds between preview images per camera on the page. @default 1 */
   previewInterval?: number;
+  /** Seconds an ended job stays available for status and downloads. @default 3600 */
+  retainEndedSeconds?: number;
 }
 
 export interface RunningServer {
@@ -66,6 +68,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     outputDir: path.resolve(options.outputDir ?? 'outputs'),
     concurrency,
     previewInterval: options.previewInterval ?? 1,
+    retainEndedSeconds: options.retainEndedSeconds,
   });
   const server = createServer(createRequestHandler(jobs, loadAssets()));
   const host = options.host ?? '127.0.0.1';

@@ -8,6 +8,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { MulticamReidError } from '../errors.js';
 import { DetectionTrackingPipeline } from '../pipeline/pipeline.js';
+import { loadConfigFile, parseConfig, type PipelineConfigInput } from '../pipeline/config.js';
+import { Redactor } from '../pipeline/plan.js';
 import type { JobResult } from '../pipeline/events.js';
 
 export const EXIT = { completed: 0, failed: 1, invalidInput: 2, cancelled: 130 } as const;
@@ -33,14 +35,32 @@ interface RunFlags {
   outputVideo?: string;
   progress: boolean;
   json?: boolean;
+  detector?: string;
+  reid?: string;
+}
+
+/** The configuration file (or the defaults) with the command line's overrides applied. */
+function configFromFlags(flags: RunFlags): PipelineConfigInput {
+  const config = flags.config !== undefined ? loadConfigFile(flags.config) : parseConfig({});
+  if (!flags.video) config.output.video = false;
+  if (flags.detector !== undefined) config.detector = { ...config.detector, modelId: flags.detector, modelPath: undefined };
+  if (flags.reid !== undefined) config.reid = { ...config.reid, modelId: flags.reid, modelPath: undefined };
+  return config;
+}
+
+/** Every password in the command line's sources, so that no output shows one. */
+function redactorFor(sources: string[]): Redactor {
+  const redactor = new Redactor();
+  for (const arg of sources) for (const entry of arg.split(/[,\r\n]+/)) redactor.add(entry.trim());
+  return redactor;
 }
 
 async function run(sources: string[], flags: RunFlags): Promise<number> {
+  const redact = redactorFor(sources).text;
   let pipeline: DetectionTrackingPipeline;
   let job;
   try {
-    pipeline = new DetectionTrackingPipeline(flags.config);
-    if (!flags.video) (pipeline.config.output as { video: boolean }).video = false;
+    pipeline = new DetectionTrackingPipeline(configFromFlags(flags));
     job = pipeline.processVideo({
       sources,
       zones: flags.zones,
@@ -54,12 +74,14 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
     });
   } catch (error) {
     if (error instanceof MulticamReidError) {
-      console.error(`multicam-reid: ${error.message}`);
+      console.error(`multicam-reid: ${redact(error.message)}`);
       return EXIT.invalidInput;
     }
     throw error;
   }
 
+  // SIGINT (Ctrl-C) and SIGTERM cancel the job, which finalises its outputs and ends every
+  // child; a second signal exits at once (the exit hooks still kill every ffmpeg child).
   let interrupted = 0;
   const onSigint = () => {
     interrupted += 1;
@@ -83,7 +105,7 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
   job.on('start', (e) => {
     console.error(`job ${e.jobId}: ${e.cameras.length} camera(s) → ${e.outputDir}`);
     for (const c of e.cameras) {
-      console.error(`  camera ${c.cameraIndex}: ${c.source} (${c.width}x${c.height} @ ${c.fps.toFixed(2)} fps, ${c.codec})`);
+      console.error(`  camera ${c.cameraIndex}: ${redact(c.source)} (${c.width}x${c.height} @ ${c.fps.toFixed(2)} fps, ${c.codec})`);
     }
   });
   job.on('progress', (e) => {
@@ -104,7 +126,7 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
       console.error(`[${e.elapsedSeconds.toFixed(1)} s] ${line}`);
     }
   });
-  job.on('warning', (w) => console.error(`warning: ${w.cameraIndex !== undefined ? `camera ${w.cameraIndex}: ` : ''}${w.message}`));
+  job.on('warning', (w) => console.error(`warning: ${w.cameraIndex !== undefined ? `camera ${w.cameraIndex}: ` : ''}${redact(w.message)}`));
 
   const result: JobResult = await job.result;
   bars?.stop();
@@ -112,19 +134,19 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
   process.off('SIGTERM', onSigint);
   await pipeline.release();
 
-  if (flags.json) console.log(JSON.stringify(result, null, 2));
-  else printSummary(result);
+  if (flags.json) console.log(redact(JSON.stringify(result, null, 2)));
+  else printSummary(result, redact);
   if (result.status === 'completed') return EXIT.completed;
   if (result.status === 'cancelled') return EXIT.cancelled;
   const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION'].includes(result.error.code);
   return invalid ? EXIT.invalidInput : EXIT.failed;
 }
 
-function printSummary(result: JobResult): void {
+function printSummary(result: JobResult, redact: (text: string) => string): void {
   console.log(`status: ${result.status} (${result.stopReason}) in ${result.elapsedSeconds.toFixed(1)} s`);
-  if (result.error !== undefined) console.log(`error: [${result.error.code}] ${result.error.message}`);
+  if (result.error !== undefined) console.log(`error: [${result.error.code}] ${redact(result.error.message)}`);
   for (const c of result.cameras) {
-    console.log(`camera ${c.cameraIndex}: ${c.frames} frames, ${c.tracks} tracks, global ids [${c.globalIds.join(', ')}] — ${c.status}`);
+    console.log(`camera ${c.cameraIndex}: ${redact(c.source)} — ${c.frames} frames, ${c.tracks} tracks, global ids [${c.globalIds.join(', ')}] — ${c.status} (${c.stopReason})`);
     if (c.videoPath !== undefined) console.log(`  video: ${c.videoPath}`);
     console.log(`  tracks: ${c.csvPath}`);
     console.log(`  zones:  ${c.zonesPath}`);
@@ -153,6 +175,8 @@ export function buildProgram(): Command {
     .option('--no-video', 'do not write the annotated MP4s')
     .option('--time-zone <zone>', "time zone of output names: IANA name or offset like '+07:00' (default: +07:00)")
     .option('--output-video <file>', 'single camera: also place the annotated video here')
+    .option('--detector <id>', 'detector model id from the zoo (see `multicam-reid models`), e.g. bytetrack-nano-mot17')
+    .option('--reid <id>', 'ReID model id from the zoo, e.g. osnet-x0.5-msmt17')
     .option('--no-progress', 'do not print progress')
     .option('--json', 'print the job result as JSON')
     .action(async (sources: string[], flags: RunFlags) => {

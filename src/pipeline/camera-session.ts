@@ -72,7 +72,7 @@ export class CameraSession {
 
   constructor(private readonly ctx: CameraSessionContext) {
     this.cameraIndex = ctx.cameraIndex;
-    this.status = new CameraStatus(ctx.cameraIndex, ctx.source.display, (event) => ctx.emit('camera:status', event));
+    this.status = new CameraStatus(ctx.cameraIndex, ctx.source.display, (event) => ctx.emit('camera:status', event), ctx.redact);
     this.stop.follow(ctx.jobSignal);
   }
 
@@ -109,7 +109,7 @@ export class CameraSession {
         throw failure;
       }
       this.status.set('waiting', 'retrying', failure.message);
-      this.ctx.warnings.warn(`${this.ctx.redact(failure.message)}; retrying until it comes`, this.cameraIndex, 'CAMERA_WAITING');
+      this.ctx.warnings.warn(`${failure.message}; retrying until it comes`, this.cameraIndex, 'CAMERA_WAITING');
       this.opened = this.keepOpening();
       return 'retrying';
     }
@@ -200,7 +200,7 @@ export class CameraSession {
     const status = this.failure !== undefined ? 'failed' : stopReason === 'cancelled' ? 'cancelled' : 'completed';
     if (this.failure !== undefined) {
       this.ctx.warnings.failure(this.cameraIndex, this.failure.code, this.failure.message);
-      this.status.set('failed', 'error', this.ctx.redact(this.failure.message));
+      this.status.set('failed', 'error', this.failure.message);
     } else {
       this.status.set('ended', stopReason === 'end-of-input' ? 'eof' : stopReason);
     }
@@ -286,7 +286,7 @@ export class CameraSession {
     });
     reader.on('connected', () => this.status.set('connected', 'connected'));
     reader.on('stalled', () => this.status.set('stalled', 'stalled'));
-    reader.on('reconnecting', (e) => this.status.set('reconnecting', 'reconnecting', this.ctx.redact(e.reason)));
+    reader.on('reconnecting', (e) => this.status.set('reconnecting', 'reconnecting', e.reason));
     reader.on('reconnected', () => this.status.set('connected', 'reconnected'));
     reader.on('error', (e) => {
       this.failure ??= e.error;
@@ -329,7 +329,7 @@ export class CameraSession {
           this.failure = failure;
           return false;
         }
-        this.status.set('waiting', 'retrying', this.ctx.redact(failure.message));
+        this.status.set('waiting', 'retrying', failure.message);
       }
     }
     return false;

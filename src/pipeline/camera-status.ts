@@ -31,6 +31,8 @@ export class CameraStatus {
     /** The source's display form (credentials masked). */
     readonly source: string,
     private readonly onChange: (event: CameraStatusEvent) => void,
+    /** Masks credentials in messages (every message leaving the job goes through it). */
+    private readonly redact: (text: string) => string = (text) => text,
   ) {}
 
   /** True once the camera has ended or failed for good. */
@@ -41,12 +43,12 @@ export class CameraStatus {
   /** Moves to `state` and emits `camera:status` when the state or its reason changed. A finished camera stays finished. */
   set(state: CameraState, reason: string, message?: string): void {
     if (this.finished) return;
-    if (state === this.state && reason === this.reason && message === this.message) return;
+    if (state === this.state && reason === this.reason && (message === undefined ? undefined : this.redact(message)) === this.message) return;
     this.state = state;
     this.reason = reason;
-    this.message = message;
+    this.message = message === undefined ? undefined : this.redact(message);
     const event: CameraStatusEvent = { cameraIndex: this.cameraIndex, source: this.source, state, reason };
-    if (message !== undefined) event.message = message;
+    if (this.message !== undefined) event.message = this.message;
     this.onChange(event);
   }
 

@@ -5,6 +5,7 @@
  * against the stop signal, so a cancel is seen at any moment; each camera finalises its own
  * outputs however it ends, and the job's result always resolves.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,23 @@ import type { LoadedModels } from './pipeline.js';
 import { planSource, zonesOf, type JobPlan } from './plan.js';
 import { MAX_DURATION, STOPPED, StopSignal, untilStopped } from './stop-signal.js';
 import { WarningLog } from './warnings.js';
+
+/** The phases of a job, in order, as published on {@link JOB_PHASE_CHANNEL}. */
+export type JobPhase = 'models' | 'sources' | 'outputs' | 'running' | 'finalising' | 'ended';
+
+/** What {@link JOB_PHASE_CHANNEL} publishes when a job enters a phase. */
+export interface JobPhaseMessage {
+  jobId: string;
+  phase: JobPhase;
+}
+
+/**
+ * Name of the `node:diagnostics_channel` channel that receives a {@link JobPhaseMessage}
+ * whenever a job enters a phase (for tracing, and for tests that cancel at an exact moment).
+ * Subscribers run synchronously at the phase boundary.
+ */
+export const JOB_PHASE_CHANNEL = 'multicam-reid:job-phase';
+const phaseChannel = diagnosticsChannel.channel(JOB_PHASE_CHANNEL);
 
 /** What the runner takes from its pipeline. */
 export interface RunnerDeps {
@@ -114,6 +132,7 @@ export class JobRunner {
   private async phases(): Promise<JobResult> {
     const signal = this.stop.signal;
     // 1. models, and the gallery with any reference persons
+    this.enter('models');
     const models = await untilStopped(this.deps.loadModels(), signal);
     if (models === STOPPED) return this.finish('cancelled');
     this.models = models;
@@ -126,17 +145,20 @@ export class JobRunner {
     }
 
     // 2. sources: files must all open; a live camera that is down may join later
+    this.enter('sources');
     this.plan.sources.forEach((source, i) => this.createSession(i, source, zonesOf(this.plan, i)));
     const openFailure = await this.openSources();
     if (this.stop.aborted) return this.finish('cancelled');
     if (openFailure !== undefined) return this.finish('failed', openFailure);
 
     // 3. the job folder, then every camera runs
+    this.enter('outputs');
     this.folderName = await createJobFolder(this.plan.outputRoot, jobFolderName(this.plan.now, this.plan.timeZone));
     this.outputDir = path.join(this.plan.outputRoot, this.folderName);
     this.emitStart();
     if (this.plan.maxDurationSeconds !== undefined) this.stop.after(this.plan.maxDurationSeconds, MAX_DURATION);
     this.accepting = true;
+    this.enter('running');
     for (const session of this.sessions) this.runs.push(session.run(this.outputDir));
 
     // 4. wait for every camera, also those added meanwhile
@@ -145,6 +167,7 @@ export class JobRunner {
     this.accepting = false;
 
     // 5. the job's own outputs
+    this.enter('finalising');
     return this.finaliseJob(cameras);
   }
 
@@ -198,6 +221,10 @@ export class JobRunner {
   }
 
   // ── parts ──────────────────────────────────────────────────────────────────
+
+  private enter(phase: JobPhase): void {
+    if (phaseChannel.hasSubscribers) phaseChannel.publish({ jobId: this.jobId, phase } satisfies JobPhaseMessage);
+  }
 
   private createSession(cameraIndex: number, source: JobPlan['sources'][number], zones: readonly ZoneDefinition[]): CameraSession {
     const session = new CameraSession({
@@ -269,12 +296,22 @@ export class JobRunner {
     result.endedAt = new Date().toISOString();
     result.elapsedSeconds = (Date.now() - this.started) / 1000;
     result.warningsSuppressed = this.warnings.suppressed;
-    if (error !== undefined) result.error = { code: error.code, message: this.plan.redactor.text(error.message) };
+    if (error !== undefined) {
+      redactError(error, this.plan.redactor.text);
+      result.error = { code: error.code, message: error.message };
+    }
+    this.enter('ended');
     if (status === 'cancelled') this.emit('cancelled', result);
     else if (status === 'failed') this.emit('error', error ?? new MulticamReidError('INTERNAL', 'job failed'), result);
     else this.emit('done', result);
     return result;
   }
+}
+
+/** Masks credentials in an error's message and culprit (our own error, about to reach the caller). */
+function redactError(error: MulticamReidError, redact: (text: string) => string): void {
+  error.message = redact(error.message);
+  if (error.culprit !== undefined) (error as { culprit?: string }).culprit = redact(error.culprit);
 }
 
 function zonesForNewCamera(zones: unknown): readonly ZoneDefinition[] {

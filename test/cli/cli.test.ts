@@ -77,3 +77,39 @@ test('Ctrl-C cancels, finalises the outputs and exits 130', { timeout: 240_000 }
   const left = spawnSync('pgrep', ['-f', out], { encoding: 'utf8' }).stdout.trim();
   assert.equal(left, '', 'no ffmpeg of the CLI is left running');
 });
+
+test('SIGTERM cancels like Ctrl-C: outputs finalised, exit 130, no child left', { timeout: 240_000 }, async () => {
+  const out = path.join(outRoot, 'sigterm');
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', clips[0]!, '--realtime', '--out', out], { cwd: repoRoot, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (/\d+ frames/.test(stderr)) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 100);
+  });
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stdout, /status: cancelled/);
+  assert.equal(spawnSync('pgrep', ['-f', out], { encoding: 'utf8' }).stdout.trim(), '', 'no ffmpeg of the CLI is left running');
+});
+
+test('a camera password appears nowhere in the CLI output, plain or --json', { timeout: 120_000 }, () => {
+  const secret = 'Sup3rSecretPw';
+  // Nothing answers RTSP on the discard port: the job fails, and its messages name the source.
+  const failing = runCli(['run', `rtsp://admin:${secret}@127.0.0.1:9/stream`, '--out', path.join(outRoot, 'secret'), '--json']);
+  assert.equal(failing.status, 1, failing.stderr);
+  assert.equal(JSON.parse(failing.stdout).status, 'failed');
+  assert.match(failing.stdout + failing.stderr, /rtsp:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:9\/stream/);
+  assert.ok(!(failing.stdout + failing.stderr).includes(secret), failing.stdout + failing.stderr);
+  // Rejected before any work (no host): the error line names the entry in its display form.
+  const invalid = runCli(['run', `rtsp://admin:${secret}@/stream`, '--out', path.join(outRoot, 'secret')]);
+  assert.equal(invalid.status, 2, invalid.stderr);
+  assert.ok(!(invalid.stdout + invalid.stderr).includes(secret), invalid.stderr);
+});

@@ -29,6 +29,7 @@ test('random cancel points: status cancelled, playable outputs, no child left', 
     const job = pipeline.processVideo({ videoPath: clips.join(', '), outputDir: path.join(outRoot, `run-${run}`), signal: controller.signal });
     let cancelledEvents = 0;
     job.on('cancelled', () => cancelledEvents++);
+    // Within the job's run (the two clips take well over 4 s here), so every run is cancelled midway.
     const cancelAfterMs = 50 + random() * 2500;
     let abortedAt = 0;
     const timer = setTimeout(() => {
@@ -37,10 +38,7 @@ test('random cancel points: status cancelled, playable outputs, no child left', 
     }, cancelAfterMs);
     const result = await job.result;
     clearTimeout(timer);
-    if (abortedAt === 0) {
-      assert.equal(result.status, 'completed', 'a job that ended before its cancel point completed');
-      continue;
-    }
+    assert.ok(abortedAt > 0, `run ${run}: the job ended (${result.status}) before its cancel point at ${cancelAfterMs.toFixed(0)} ms`);
     latencies.push(performance.now() - abortedAt);
     assert.equal(result.status, 'cancelled', `run ${run} (cancel at ${cancelAfterMs.toFixed(0)} ms): ${JSON.stringify(result.error)}`);
     assert.equal(result.stopReason, 'cancelled');
@@ -52,6 +50,8 @@ test('random cancel points: status cancelled, playable outputs, no child left', 
     for (const camera of result.cameras) {
       const rows = parseTracksCsv(readFileSync(camera.csvPath, 'utf8'));
       assert.ok(rows.every((r) => r.frameIndex < camera.frames), 'CSV rows only for processed frames');
+      // Shoppers are in view from the first frames of both clips: a camera that ran has rows.
+      if (camera.frames >= 30) assert.ok(rows.length > 0, `camera ${camera.cameraIndex}: ${camera.frames} frames but a header-only CSV`);
       const report = JSON.parse(readFileSync(camera.zonesPath, 'utf8')) as object;
       assert.ok(typeof report === 'object');
       if (camera.frames > 0) {
@@ -64,7 +64,6 @@ test('random cancel points: status cancelled, playable outputs, no child left', 
   latencies.sort((a, b) => a - b);
   const p95 = latencies[Math.min(latencies.length - 1, Math.ceil(0.95 * latencies.length) - 1)]!;
   console.log(`cancel → result latency over ${latencies.length} random cancel points: median ${latencies[latencies.length >> 1]!.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, max ${latencies[latencies.length - 1]!.toFixed(0)} ms`);
-  assert.ok(latencies.length >= runs / 2, 'most runs were cancelled midway');
 });
 
 test('a signal aborted before the start gives cancelled with nothing written', async () => {

@@ -249,8 +249,10 @@ test('jobs beyond the concurrency limit wait as queued; a queued job cancels at 
   assert.equal((await request(base, 'GET', `/status/${c}`)).json().queue_position, 2);
   assert.equal((await request(base, 'GET', `/download/${b}`)).status, 409);
 
+  assert.equal(server.jobs.queued, 2, 'B and C wait in the queue');
   const expected = { job_id: b, status: 'cancelled', message: SEED_CANCEL_MESSAGE };
   assert.deepEqual((await request(base, 'POST', `/cancel/${b}`)).json(), expected);
+  assert.equal(server.jobs.queued, 1, 'the cancelled job left the queue');
   assert.deepEqual((await request(base, 'POST', `/cancel/${b}`)).json(), expected);
   const bCancelled = (await request(base, 'GET', `/status/${b}`)).json();
   assert.equal(bCancelled.status, 'cancelled');
@@ -266,4 +268,32 @@ test('jobs beyond the concurrency limit wait as queued; a queued job cancels at 
   await request(base, 'POST', `/cancel/${c}`);
   const cEnded = await waitForStatus(base, c, (s) => ['cancelled', 'completed'].includes(s.status));
   assert.ok(cEnded.outputs.zip !== null, 'C finalised its outputs');
+});
+
+test('a cancel right after /detect ends the job cancelled, not at the end of its files', async () => {
+  const start = await request(base, 'POST', '/detect', { json: { video_path: `${CAM1}\n${CAM2}` } });
+  assert.equal(start.status, 200, start.text);
+  const id: string = start.json().job_id;
+  assert.equal((await request(base, 'POST', `/cancel/${id}`)).status, 200);
+  const ended = await waitForStatus(base, id, (s) => ['cancelled', 'completed', 'failed'].includes(s.status));
+  assert.equal(ended.status, 'cancelled', JSON.stringify(ended.error));
+  assert.ok(ended.cameras.every((c: { frames: number }) => c.frames < 419), 'no camera ran to the end of its file');
+});
+
+test('a camera password never reaches a client: status, events and errors show the display form', async () => {
+  const secret = 'Sup3rSecretPw';
+  const url = `rtsp://admin:${secret}@127.0.0.1:9/stream`; // port 9 (discard): nothing answers RTSP there
+  const start = await request(base, 'POST', '/detect', { json: { video_path: url } });
+  assert.equal(start.status, 200, start.text);
+  const id: string = start.json().job_id;
+  const events = new EventStream(base, `/events/${id}`);
+  try {
+    await events.next((e) => e.event === 'end');
+  } finally {
+    events.close();
+  }
+  const status = await request(base, 'GET', `/status/${id}`);
+  assert.equal(status.json().status, 'failed');
+  assert.deepEqual(status.json().sources, ['rtsp://***:***@127.0.0.1:9/stream']);
+  for (const text of [start.text, status.text, JSON.stringify(events.events)]) assert.ok(!text.includes(secret), `the password leaked: ${text}`);
 });
