@@ -93,26 +93,27 @@ export class CameraSession {
    * then the session keeps retrying with back-off in the background (`waiting` state) and
    * {@link run} starts the camera when its source comes.
    */
-  async open(retry: boolean): Promise<OpenOutcome> {
-    const first = this.attemptOpen();
+  open(retry: boolean): Promise<OpenOutcome> {
+    const first = this.attemptOpen().then(
+      (ok): OpenOutcome => (ok ? 'open' : 'stopped'),
+      (error: unknown): OpenOutcome => {
+        const failure = toLibraryError(error, `opening camera ${this.cameraIndex}`);
+        if (!retry || !isPassing(failure)) {
+          this.failure = failure;
+          this.status.set('failed', 'error', failure.message);
+          throw failure;
+        }
+        this.status.set('waiting', 'retrying', failure.message);
+        this.ctx.warnings.warn(`${failure.message}; retrying until it comes`, this.cameraIndex, 'CAMERA_WAITING');
+        return 'retrying';
+      },
+    );
+    // The whole opening, retries included, for run() to wait on.
     this.opened = first.then(
-      (ok) => ok,
+      (outcome) => (outcome === 'open' ? true : outcome === 'retrying' ? this.keepOpening() : false),
       () => false,
     );
-    try {
-      return (await first) ? 'open' : 'stopped';
-    } catch (error) {
-      const failure = toLibraryError(error, `opening camera ${this.cameraIndex}`);
-      if (!retry || !isPassing(failure)) {
-        this.failure = failure;
-        this.status.set('failed', 'error', failure.message);
-        throw failure;
-      }
-      this.status.set('waiting', 'retrying', failure.message);
-      this.ctx.warnings.warn(`${failure.message}; retrying until it comes`, this.cameraIndex, 'CAMERA_WAITING');
-      this.opened = this.keepOpening();
-      return 'retrying';
-    }
+    return first;
   }
 
   /**

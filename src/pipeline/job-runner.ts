@@ -171,18 +171,26 @@ export class JobRunner {
     return this.finaliseJob(cameras);
   }
 
-  /** Opens every source; returns the error that fails the job, if any. */
+  /**
+   * Opens every source; returns the error that fails the job, if any. Files (and, with
+   * `requireAllCameras`, every source) must all open. Otherwise the job starts as soon as the
+   * files are open and one live camera is (or, with files, at once): a live camera still
+   * connecting or down goes on trying in the background and joins when it comes.
+   */
   private async openSources(): Promise<MulticamReidError | undefined> {
     const tolerant = !this.deps.config.streams.requireAllCameras;
-    const outcomes = await Promise.allSettled(this.sessions.map((s, i) => s.open(tolerant && this.plan.sources[i]!.live)));
-    if (this.stop.aborted) return undefined;
-    const opened = outcomes.some((o) => o.status === 'fulfilled' && o.value === 'open');
-    const fatal = outcomes.findIndex((o, i) => o.status === 'rejected' && (!tolerant || !this.plan.sources[i]!.live));
-    if (fatal < 0 && opened) return undefined;
-    const index = fatal >= 0 ? fatal : outcomes.findIndex((o) => o.status === 'rejected');
-    const outcome = outcomes[index];
-    if (outcome?.status === 'rejected') return toLibraryError(outcome.reason, 'opening the sources');
-    // Every live camera is retrying: nothing at all came within connectTimeout.
+    const live = this.plan.sources.map((s) => tolerant && s.live);
+    const opens = this.sessions.map((s, i) => s.open(live[i]!));
+    for (const open of opens) open.catch(() => undefined); // each failure is read below, or is its camera's own
+    const files = await Promise.allSettled(opens.filter((_, i) => !live[i]));
+    const fileFailure = files.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (fileFailure !== undefined) return toLibraryError(fileFailure.reason, 'opening the sources');
+    const liveOpens = opens.filter((_, i) => live[i]);
+    if (liveOpens.length === 0 || files.length > 0 || this.stop.aborted) return undefined;
+    if (await anyOpens(liveOpens)) return undefined;
+    const outcomes = await Promise.allSettled(liveOpens);
+    const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (rejected !== undefined) return toLibraryError(rejected.reason, 'opening the sources');
     return new MulticamReidError('CONNECT_TIMEOUT', `no camera delivered video within connectTimeout = ${this.deps.config.streams.connectTimeout} s: ${this.sessions.map((s) => s.status.source).join(', ')}`);
   }
 
@@ -306,6 +314,24 @@ export class JobRunner {
     else this.emit('done', result);
     return result;
   }
+}
+
+/** True as soon as one of the opens succeeds; false once all have settled without one. */
+function anyOpens(opens: Array<Promise<string>>): Promise<boolean> {
+  return new Promise((resolve) => {
+    let pending = opens.length;
+    for (const open of opens) {
+      open.then(
+        (outcome) => {
+          if (outcome === 'open') resolve(true);
+          else if (--pending === 0) resolve(false);
+        },
+        () => {
+          if (--pending === 0) resolve(false);
+        },
+      );
+    }
+  });
 }
 
 /** Masks credentials in an error's message and culprit (our own error, about to reach the caller). */
