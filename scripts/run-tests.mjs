@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The test command: type-check everything, then run every test/**/*.test.ts with node:test,
-// one file at a time (the suite drives real ffmpeg, ONNX and network servers on 2 cores).
+// The test command: check (and, as root with apt, install) the system packages the suite
+// needs, type-check everything, then run every test/**/*.test.ts with node:test, one file at a
+// time (the suite drives real ffmpeg, ONNX and network servers on 2 cores).
 // Optional arguments filter test files by substring: `npm test -- streams`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSystemPackages } from './system-packages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -25,6 +27,9 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+
+// The suite drives real servers and a real browser: their Debian packages first.
+if (!ensureSystemPackages()) process.exit(1);
 
 const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
