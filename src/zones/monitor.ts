@@ -171,8 +171,8 @@ export class ZoneMonitor {
   private readonly crossings: LineCrossingCounter;
   private readonly tracks = new Map<number, TrackEntry>();
   /** Per-frame scratch: the seen tracks' entries, anchors and membership rows. */
-  private seen: TrackEntry[] = [];
-  private seenInputs: ZoneTrackInput[] = [];
+  private readonly seen: TrackEntry[] = [];
+  private readonly seenInputs: ZoneTrackInput[] = [];
   private anchors = new Float64Array(64);
   private membership = new Uint8Array(0);
   private latestCrossings: readonly LineCrossEvent[] = NO_CROSSINGS;
@@ -290,11 +290,11 @@ export class ZoneMonitor {
     frame.timestamp = timestamp;
     const found = this.found;
 
-    // 1. Which tracks are seen now; lost ones only keep their entry alive.
+    // 1. Which tracks are seen now; lost ones only keep their entry alive. The scratch arrays
+    // are overwritten up to `count`, never shortened (their tails hold at most a frame's tracks).
     const seen = this.seen;
     const inputs = this.seenInputs;
-    seen.length = 0;
-    inputs.length = 0;
+    let count = 0;
     for (let t = 0; t < tracks.length; t++) {
       const track = tracks[t]!;
       if (!track.confirmed) continue;
@@ -308,20 +308,20 @@ export class ZoneMonitor {
         this.tracks.set(track.id, entry);
       }
       this.present(entry, track, stamp);
-      seen.push(entry);
-      inputs.push(track);
+      seen[count] = entry;
+      inputs[count++] = track;
     }
 
     // 2. Zones: membership now (stateless), then visits (stateful).
     const zoneCount = this.zones.length;
-    if (zoneCount > 0 && seen.length > 0) {
-      this.ensureScratch(seen.length);
-      for (let i = 0; i < seen.length; i++) {
+    if (zoneCount > 0 && count > 0) {
+      this.ensureScratch(count);
+      for (let i = 0; i < count; i++) {
         this.anchors[2 * i] = anchorX(inputs[i]!);
         this.anchors[2 * i + 1] = anchorY(inputs[i]!, 'bottom-center');
       }
-      zoneMembership(this.compiledZones, this.anchors, seen.length, this.membership);
-      for (let i = 0; i < seen.length; i++) {
+      zoneMembership(this.compiledZones, this.anchors, count, this.membership);
+      for (let i = 0; i < count; i++) {
         this.visits.observe(inputs[i]!.id, seen[i]!.globalId, seen[i]!.zones, this.membership, i * zoneCount, frame, found);
       }
       this.visits.flushEnters(frame, found);
@@ -330,7 +330,7 @@ export class ZoneMonitor {
     // 3. Lines.
     if (this.lines.length > 0) {
       let crossed: LineCrossEvent[] | null = null;
-      for (let i = 0; i < seen.length; i++) {
+      for (let i = 0; i < count; i++) {
         const track = inputs[i]!;
         crossed = this.crossings.observe(track.id, seen[i]!.globalId, seen[i]!.lines!, track, frameIndex, timestamp, crossed);
       }
@@ -339,8 +339,6 @@ export class ZoneMonitor {
 
     // 4. Safety net: a track missing from `update` for `inertiaFrames` calls, never removed, is gone.
     this.tracks.forEach(this.sweepAbsent);
-    seen.length = 0;
-    inputs.length = 0;
     if (found.length === 0) return NO_EVENTS;
     const events = found.slice();
     found.length = 0;
