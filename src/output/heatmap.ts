@@ -12,7 +12,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { createCanvas, ImageData } from '@napi-rs/canvas';
 import { ConfigError, OutputError } from '../errors.js';
 import type { ImageView } from '../streams/frame.js';
-import { anchorX, anchorY } from '../zones/anchor.js';
+import { ANCHOR_POINTS, anchorX, anchorY } from '../zones/anchor.js';
 import type { AnchorPoint } from '../zones/types.js';
 
 /** Options of {@link OccupancyHeatmap}. */
@@ -150,8 +150,8 @@ export class OccupancyHeatmap {
     const opacity = options.opacity ?? 0.6;
     option('opacity', opacity, opacity >= 0 && opacity <= 1, 'between 0 and 1');
     const anchor = options.anchor ?? 'bottom-center';
-    if (!['bottom-center', 'center', 'top-center'].includes(anchor)) {
-      throw new ConfigError('INVALID_OPTION', `OccupancyHeatmap option anchor must be "bottom-center", "center" or "top-center" (got ${String(anchor)})`, { culprit: 'anchor' });
+    if (!(ANCHOR_POINTS as readonly string[]).includes(anchor)) {
+      throw new ConfigError('INVALID_OPTION', `OccupancyHeatmap option anchor must be one of ${ANCHOR_POINTS.map((a) => `"${a}"`).join(', ')} (got ${String(anchor)})`, { culprit: 'anchor' });
     }
     this.frameWidth = frameWidth;
     this.frameHeight = frameHeight;

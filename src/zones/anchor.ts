@@ -9,8 +9,8 @@ export interface AnchorBox {
   readonly y2: number;
 }
 
-/** The anchors a zone file may name. */
-export const ANCHOR_POINTS: readonly AnchorPoint[] = Object.freeze(['bottom-center', 'center', 'top-center']);
+/** The anchors a zone file or heatmap may name. */
+export const ANCHOR_POINTS = ['bottom-center', 'center', 'top-center'] as const satisfies readonly AnchorPoint[];
 
 /** x of the anchor: the middle of the box for every anchor point. */
 export function anchorX(box: AnchorBox): number {

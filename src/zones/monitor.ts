@@ -269,7 +269,8 @@ export class ZoneMonitor {
   /**
    * Feeds one processed frame: every track the tracker holds — tracked ones, and lost ones
    * with `lost: true` (unconfirmed ones are ignored) — and returns the zone enter/exit events
-   * decided at this frame, exits first. The line crossings decided at this frame are then in
+   * decided at this frame: exits of tracks seen outside, then enters, then exits of tracks
+   * gone missing (reason `lost`). The line crossings decided at this frame are then in
    * {@link ZoneMonitor.lastCrossings}. Call once per processed frame, in order.
    *
    * @param frameIndex the frame's index, copied into events, visits and crossings.

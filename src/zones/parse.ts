@@ -57,7 +57,7 @@ const lineSchema = z.strictObject({
   coordinates: coordinatesSchema,
   color: colorSchema,
   margin: z.number({ error: 'must be a positive number of pixels' }).positive({ error: 'must be a positive number of pixels' }).optional(),
-  anchor: z.enum(ANCHOR_POINTS as [string, ...string[]], { error: `must be one of ${ANCHOR_POINTS.map((a) => `"${a}"`).join(', ')}` }).optional(),
+  anchor: z.enum(ANCHOR_POINTS, { error: `must be one of ${ANCHOR_POINTS.map((a) => `"${a}"`).join(', ')}` }).optional(),
 });
 
 /** `polygon.2.0` → `polygon[2][0]`. */
@@ -145,7 +145,7 @@ function validateLine(raw: object, index: number, cameraLabel: string, options: 
   const result: LineDefinition = { name: line.name, line: [[x1, y1], [x2, y2]], coordinates };
   if (line.color !== undefined) result.color = line.color;
   if (line.margin !== undefined) result.margin = line.margin;
-  if (line.anchor !== undefined) result.anchor = line.anchor as LineDefinition['anchor'];
+  if (line.anchor !== undefined) result.anchor = line.anchor;
   return result;
 }
 

@@ -236,8 +236,10 @@ export interface OpenZoneVisit {
 /** Aggregates over all finished visits of one zone (including those closed at the end). */
 export interface ZoneTotals {
   /**
-   * Distinct local track ids that entered the zone. Exact: counted on a track's first entry,
-   * from per-track state that lives as long as the track (track ids are never reused).
+   * Distinct local track ids that entered the zone. Exact without a set: counted on a track's
+   * first entry, remembered in per-track state that lives as long as the track (a tracker
+   * never reuses ids). A track whose state the monitor's safety net freed (missing from
+   * `update` for `inertiaFrames` calls) counts again if it comes back.
    */
   uniqueTracks: number;
   /**
