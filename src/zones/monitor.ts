@@ -269,8 +269,8 @@ export class ZoneMonitor {
   /**
    * Feeds one processed frame: every track the tracker holds — tracked ones, and lost ones
    * with `lost: true` (unconfirmed ones are ignored) — and returns the zone enter/exit events
-   * decided at this frame: exits of tracks seen outside, then enters, then exits of tracks
-   * gone missing (reason `lost`). The line crossings decided at this frame are then in
+   * decided at this frame, exits before enters (so a hand-over never counts both). The line
+   * crossings decided at this frame are then in
    * {@link ZoneMonitor.lastCrossings}. Call once per processed frame, in order.
    *
    * @param frameIndex the frame's index, copied into events, visits and crossings.
@@ -325,8 +325,11 @@ export class ZoneMonitor {
       for (let i = 0; i < count; i++) {
         this.visits.observe(inputs[i]!.id, seen[i]!.globalId, seen[i]!.zones, this.membership, i * zoneCount, frame, found);
       }
-      this.visits.flushEnters(frame, found);
     }
+    // Safety net: a track missing from `update` for `inertiaFrames` calls, never removed, is
+    // gone. Before the enters, like the other exits, so occupancy never counts both.
+    this.tracks.forEach(this.sweepAbsent);
+    this.visits.flushEnters(frame, found);
 
     // 3. Lines.
     if (this.lines.length > 0) {
@@ -338,8 +341,6 @@ export class ZoneMonitor {
       if (crossed !== null) this.latestCrossings = crossed;
     }
 
-    // 4. Safety net: a track missing from `update` for `inertiaFrames` calls, never removed, is gone.
-    this.tracks.forEach(this.sweepAbsent);
     if (found.length === 0) return NO_EVENTS;
     const events = found.slice();
     found.length = 0;
