@@ -1,6 +1,6 @@
 /**
  * The per-camera zone report (`zones_{YYYYMMDD_HHMMSS}.json`): a {@link CameraZoneReport}
- * plus the job's context, written atomically as pretty JSON.
+ * (zones and counting lines) plus the job's context, written atomically as pretty JSON.
  */
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,8 +8,15 @@ import { OutputError } from '../errors.js';
 import { redactSource } from '../streams/redact.js';
 import type { CameraZoneReport } from '../zones/types.js';
 
-/** Version of the JSON layout below; raised when a field changes meaning or disappears. */
-export const ZONE_REPORT_SCHEMA_VERSION = 1;
+/**
+ * Version of the JSON layout below; raised when a field changes meaning or disappears.
+ * - 2: `exits` no longer counts end-of-job closures (new `closedAtEnd`, so `entries − exits =
+ *   currentOccupancy`); visits stay open while the tracker holds a track as lost; enters are
+ *   stamped with the first frame seen inside, exits with the last; `lines` (counting lines);
+ *   `uniqueGlobalIdsEstimated`; summary `totalClosedAtEnd`, `lineCount`, `totalIn`, `totalOut`.
+ * - 1: first layout.
+ */
+export const ZONE_REPORT_SCHEMA_VERSION = 2;
 
 /**
  * What {@link writeZoneReport} writes: the monitor's report with the job context. Extra
@@ -24,7 +31,6 @@ export interface ZoneReportDocument extends CameraZoneReport {
   frames: number;
   [extra: string]: unknown;
 }
-
 
 /** Rounds fractional numbers to milliseconds / thousandths of a pixel: readable, no float noise. */
 function roundNumbers(_key: string, value: unknown): unknown {

@@ -142,3 +142,23 @@ export function polygonBounds(flat: Float64Array): [number, number, number, numb
   }
   return [minX, minY, maxX, maxY];
 }
+
+/**
+ * Signed distance in pixels from (x, y) to the infinite line through A → B, in image
+ * coordinates (x to the right, y down): positive on the right side seen from A towards B,
+ * negative on the left, 0 on the line. For A = (0, 0), B = (1, 0) the point (0, 1), below
+ * the line on screen, is at +1. A and B must differ.
+ */
+export function signedDistanceToLine(ax: number, ay: number, bx: number, by: number, x: number, y: number): number {
+  const dx = bx - ax, dy = by - ay;
+  return (dx * (y - ay) - dy * (x - ax)) / Math.hypot(dx, dy);
+}
+
+/**
+ * Where the projection of (x, y) falls along A → B: 0 at A, 1 at B, outside [0, 1] beyond
+ * the segment's ends. A and B must differ.
+ */
+export function positionAlongLine(ax: number, ay: number, bx: number, by: number, x: number, y: number): number {
+  const dx = bx - ax, dy = by - ay;
+  return ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy);
+}

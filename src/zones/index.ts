@@ -1,7 +1,15 @@
-/** Zone monitoring: definitions, validation, geometry and the per-camera monitor. */
+/** Zone monitoring and counting lines: definitions, validation, geometry, membership and the per-camera monitor. */
 export type {
+  AnchorPoint,
   CameraZoneReport,
   CameraZoneSummary,
+  LineCrossEvent,
+  LineCrossing,
+  LineDefinition,
+  LineDirection,
+  LineIdentityCount,
+  LineReport,
+  LinesByCamera,
   OpenZoneVisit,
   ZoneCoordinates,
   ZoneDefinition,
@@ -13,6 +21,7 @@ export type {
   ZoneTrackInput,
   ZoneVisit,
 } from './types.js';
-export { loadZonesFile, parseZones, zonesForCamera, type ParseZonesOptions } from './parse.js';
-export { ZoneMonitor, type ZoneMonitorOptions } from './monitor.js';
-export { pointInPolygon, toPixelPolygon, type Points } from './geometry.js';
+export { linesForCamera, loadZonesFile, parseZones, zonesForCamera, type ParseZonesOptions } from './parse.js';
+export { ZoneMonitor, type ZoneMonitorOptions, type ZoneMonitorStats } from './monitor.js';
+export { pointInPolygon, positionAlongLine, signedDistanceToLine, toPixelPolygon, type Points } from './geometry.js';
+export { zoneMembership, type PixelPolygon } from './membership.js';

@@ -1,31 +1,41 @@
 /**
- * Per-camera zone monitoring: which confirmed track is in which zone, with a few frames of
- * inertia against flicker, enter/exit events, dwell, occupancy and the end-of-job report.
+ * Per-camera zone monitoring: the tracker's tracks in, zone visits and line crossings out.
+ *
+ * Each frame: the anchors of the tracks seen now go through the stateless membership test
+ * (`membership.ts`), then the stateful counters — zone visits (`visit-counter.ts`) and line
+ * crossings (`line-counter.ts`) — follow the tracker's lifecycle. All per-track state lives
+ * in one map entry, freed when the track ends.
  */
 import { ConfigError } from '../errors.js';
-import { pointInPolygon, polygonBounds, toPixelPolygon } from './geometry.js';
+import { anchorX, anchorY } from './anchor.js';
+import { checkUniqueNames, compileLines, compileZones, type PixelLine, type PixelZone } from './compile.js';
+import { LineCrossingCounter, type LineTrackState } from './line-counter.js';
+import { zoneMembership } from './membership.js';
 import type {
   CameraZoneReport,
+  LineCrossEvent,
+  LineDefinition,
+  LineReport,
   OpenZoneVisit,
   ZoneDefinition,
   ZoneEvent,
-  ZoneExitReason,
   ZoneReport,
   ZoneTrackInput,
-  ZoneVisit,
 } from './types.js';
+import { enterStamp, ZoneVisitCounter, type ObservedFrame, type ZoneTrackState } from './visit-counter.js';
 
 /** Options of {@link ZoneMonitor}. */
 export interface ZoneMonitorOptions {
-  /** Width of this camera's frames in pixels (scales normalised polygons). */
+  /** Width of this camera's frames in pixels (scales normalised polygons and lines). */
   frameWidth: number;
   /** Height of this camera's frames in pixels. */
   frameHeight: number;
   /**
-   * Consecutive frames that must agree before a track counts as entered or left, and frames
-   * a track may be missing before it counts as gone (as Frigate's zone inertia). Higher values
-   * ignore longer flicker at the zone border and brief detector misses, but delay events by
-   * `inertiaFrames - 1` frames; 1 reacts on every frame.
+   * Consecutive seen frames that must agree before a track counts as entered or left (as
+   * Frigate's zone inertia), and `update` calls a track may be missing altogether (neither
+   * tracked nor lost) before it counts as gone. Higher values ignore longer flicker at the
+   * zone border, but decide later (the stamps stay right: an enter is stamped at the first
+   * frame inside, an exit at the last); 1 reacts on every frame.
    * @default 3
    */
   inertiaFrames?: number;
@@ -35,39 +45,68 @@ export interface ZoneMonitorOptions {
    * @default 10000
    */
   maxVisitsPerZone?: number;
+  /**
+   * Counting lines of this camera, beside the zones (see {@link linesForCamera}). Names must
+   * differ from every zone's and line's on the camera.
+   * @default []
+   */
+  lines?: readonly LineDefinition[];
+  /**
+   * Margin in pixels for lines that do not set their own: how far past a line the anchor must
+   * get before a crossing counts. Larger ignores more jitter, but misses tracks that turn
+   * back sooner.
+   * @default 5
+   */
+  lineMargin?: number;
+  /**
+   * Crossings kept per line for the report (the most recent ones); `in`/`out` always count
+   * every crossing. Bounds memory on long live jobs.
+   * @default 10000
+   */
+  maxCrossingsPerLine?: number;
+  /**
+   * Global identities kept per line with their own in/out counts (the most recently active);
+   * totals count every identity. Bounds memory on long live jobs.
+   * @default 10000
+   */
+  maxIdentitiesPerLine?: number;
+  /**
+   * Distinct global ids a zone or line counts exactly; beyond, the count becomes a HyperLogLog
+   * estimate (about 1.6 % standard error, 4 KiB) and the report says `uniqueGlobalIdsEstimated`.
+   * Higher stays exact longer at about 50 bytes per identity and counter; `Infinity` is
+   * always exact and unbounded.
+   * @default 4096
+   */
+  exactDistinctLimit?: number;
+}
+
+/** Sizes of what a monitor holds, from {@link ZoneMonitor.stats}: all bounded by options, except `tracks`, bounded by the tracker. */
+export interface ZoneMonitorStats {
+  /** Tracks with per-track state (seen, not ended). */
+  tracks: number;
+  /** Finished visits kept, over all zones. */
+  visits: number;
+  /** Crossings kept, over all lines. */
+  crossings: number;
+  /** Per-identity line records kept, over all lines. */
+  lineIdentities: number;
+  /** Global ids held exactly by the distinct counters (zones, lines, summary). */
+  distinctValues: number;
+  /** Tracks the per-frame scratch buffers have room for. */
+  scratchCapacity: number;
 }
 
 const NO_EVENTS: readonly ZoneEvent[] = Object.freeze([]);
+const NO_CROSSINGS: readonly LineCrossEvent[] = Object.freeze([]);
 const NO_ZONES: readonly string[] = Object.freeze([]);
 
-/** What the monitor remembers of one track. Arrays are indexed by zone. */
-interface TrackState {
+/** Everything the monitor remembers of one track. */
+interface TrackEntry {
   globalId: number | null;
-  /** 1 while the track counts as inside the zone. */
-  inside: Uint8Array;
-  /** Consecutive frames the raw test disagreed with `inside`. */
-  streak: Uint16Array;
-  enterFrame: Float64Array;
-  enterTime: Float64Array;
-  /** `update` call in which the track was last present (confirmed). */
-  lastSeen: number;
-  /** Zone names the track is inside, rebuilt only when membership changes. */
-  names: readonly string[];
-}
-
-/** Running figures of one zone. */
-interface ZoneStats {
-  entries: number;
-  exits: number;
-  occupancy: number;
-  maxOccupancy: number;
-  maxOccupancyTime: number | null;
-  visits: ZoneVisit[];
-  visitsDropped: number;
-  trackIds: Set<number>;
-  globalIds: Set<number>;
-  totalDwell: number;
-  maxDwell: number;
+  /** `update` call in which the track was last passed (tracked or lost). */
+  lastPresent: number;
+  zones: ZoneTrackState;
+  lines: LineTrackState | null;
 }
 
 function requirePositive(name: string, value: number, integer: boolean): void {
@@ -76,26 +115,40 @@ function requirePositive(name: string, value: number, integer: boolean): void {
   }
 }
 
+function requireCapacity(name: string, value: number): number {
+  if (!(value === Infinity || (Number.isInteger(value) && value >= 0))) {
+    throw new ConfigError('INVALID_OPTION', `ZoneMonitor option ${name} must be a non-negative integer or Infinity (got ${String(value)})`, { culprit: name });
+  }
+  return value;
+}
+
 /**
- * Zone membership of one camera's tracks.
+ * Zones and counting lines of one camera, following the tracker.
  *
  * A track is in a zone when the bottom-centre of its box (where the feet are) lies inside the
- * polygon or on its edge. A change of membership needs `inertiaFrames` consecutive agreeing
- * frames, and is then reported as an event stamped with that deciding frame, so flicker of
- * fewer frames produces no events. Unconfirmed tracks are treated as absent. A track absent
- * for `inertiaFrames` frames, or passed to {@link ZoneMonitor.removeTrack}, leaves its zones.
- * {@link ZoneMonitor.finish} ends the visits still open at the end of a job with exit events
- * (reason `end`), so every enter has an exit and every visit has a dwell.
+ * polygon or on its edge. A change of membership needs `inertiaFrames` consecutive seen
+ * frames that agree, so flicker of fewer frames produces no events. Pass every track the
+ * tracker holds: tracked ones, and lost ones with `lost: true` — a lost track's box is a
+ * prediction, so it moves nothing and its visits stay open through the occlusion. A visit
+ * closes when the track is seen outside, when {@link ZoneMonitor.removeTrack} says the tracker
+ * removed it, or, as a safety net, when it is missing from `update` for `inertiaFrames` calls
+ * (reason `lost`); an exit is stamped with the last frame the track was seen inside.
+ * {@link ZoneMonitor.finish} closes the visits still open with reason `end`, counted apart
+ * from exits, so that `entries − exits = currentOccupancy` holds in every report.
  *
- * Per frame it allocates nothing unless an event happens (or a new track appears).
+ * Unconfirmed tracks are ignored. Per frame it allocates nothing unless an event happens or
+ * a new track appears; memory is bounded by the options (see {@link ZoneMonitor.stats}).
  *
  * @example
  * ```ts
- * const monitor = new ZoneMonitor(zonesForCamera(zones, 0), { frameWidth: 640, frameHeight: 360 });
+ * const monitor = new ZoneMonitor(zonesForCamera(zones, 0), { frameWidth: 640, frameHeight: 360, lines: linesForCamera(zones, 0) });
  * for (const frame of frames) {
- *   for (const event of monitor.update(tracks, frame.index, frame.timestamp)) emit('zone', event);
+ *   const held = [...update.active, ...lostTracks.map((t) => ({ ...t, lost: true }))];
+ *   for (const event of monitor.update(held, frame.index, frame.timestamp)) emit('zone', event);
+ *   for (const crossing of monitor.lastCrossings) emit('line:cross', crossing);
+ *   for (const track of update.removed) for (const event of monitor.removeTrack(track.id)) emit('zone', event);
  * }
- * monitor.finish(lastTimestamp);
+ * monitor.finish();
  * await writeZoneReport(path, { ...monitor.report(), camera: 0, source, frames });
  * ```
  */
@@ -105,16 +158,36 @@ export class ZoneMonitor {
   readonly inertiaFrames: number;
   /** Each zone with its polygon in frame pixels, in definition order: what an annotator draws. */
   readonly pixelZones: ReadonlyArray<{ readonly name: string; readonly color?: string; readonly polygon: ReadonlyArray<readonly [number, number]> }>;
-  private readonly maxVisitsPerZone: number;
+  /** Each counting line in frame pixels (first point to second), in definition order: what an annotator draws. */
+  readonly pixelLines: ReadonlyArray<{ readonly name: string; readonly color?: string; readonly line: readonly [readonly [number, number], readonly [number, number]] }>;
   private readonly zones: readonly ZoneDefinition[];
+  private readonly lines: readonly LineDefinition[];
   private readonly names: readonly string[];
   private readonly indexByName = new Map<string, number>();
-  /** Pixel polygons and their bounds `[minX, minY, maxX, maxY]` per zone, for a quick reject. */
-  private readonly polygons: Float64Array[];
-  private readonly bounds: Float64Array;
-  private readonly stats: ZoneStats[];
-  private readonly tracks = new Map<number, TrackState>();
-  /** Number of `update` calls; also the "seen" stamp of tracks. */
+  private readonly lineIndexByName = new Map<string, number>();
+  private readonly compiledZones: readonly PixelZone[];
+  private readonly compiledLines: readonly PixelLine[];
+  private readonly visits: ZoneVisitCounter;
+  private readonly crossings: LineCrossingCounter;
+  private readonly tracks = new Map<number, TrackEntry>();
+  /** Per-frame scratch: the seen tracks' entries, anchors and membership rows. */
+  private readonly seen: TrackEntry[] = [];
+  private readonly seenInputs: ZoneTrackInput[] = [];
+  private anchors = new Float64Array(64);
+  private membership = new Uint8Array(0);
+  private latestCrossings: readonly LineCrossEvent[] = NO_CROSSINGS;
+  /** The frame of the running `update`, reused (counters copy its numbers). */
+  private readonly current: ObservedFrame = { frameIndex: 0, timestamp: 0 };
+  /** Events of the running `update`, copied out only when there are some. */
+  private readonly found: ZoneEvent[] = [];
+  private readonly lineNameList: readonly string[];
+  /** Bound once so the per-frame sweep allocates no closure. */
+  private readonly sweepAbsent = (entry: TrackEntry, id: number): void => {
+    if (this.frameCount - entry.lastPresent < this.inertiaFrames) return;
+    this.visits.closeAll(id, entry.globalId, entry.zones, 'lost', this.current, this.current, this.found);
+    this.tracks.delete(id);
+  };
+  /** Number of `update` calls; also the "present" stamp of tracks. */
   private frameCount = 0;
   private firstFrame: number | null = null;
   private lastFrame: number | null = null;
@@ -125,8 +198,9 @@ export class ZoneMonitor {
 
   /**
    * @param zones this camera's zones, already validated (see {@link parseZones}).
-   * @throws {@link ConfigError} `INVALID_OPTION` for a bad frame size or option, `INVALID_ZONE`
-   * for duplicate names or a polygon lying entirely outside the frame.
+   * @throws {@link ConfigError} `INVALID_OPTION` for a bad frame size or option; `INVALID_ZONE`
+   * for a name used twice among zones and lines, a polygon entirely outside the frame, a line
+   * endpoint outside it, a line whose points coincide, or a bad line margin.
    */
   constructor(zones: readonly ZoneDefinition[], options: ZoneMonitorOptions) {
     requirePositive('frameWidth', options.frameWidth, true);
@@ -134,40 +208,43 @@ export class ZoneMonitor {
     const inertia = options.inertiaFrames ?? 3;
     requirePositive('inertiaFrames', inertia, true);
     if (inertia > 65535) throw new ConfigError('INVALID_OPTION', `ZoneMonitor option inertiaFrames must be at most 65535 (got ${inertia})`, { culprit: 'inertiaFrames' });
-    const maxVisits = options.maxVisitsPerZone ?? 10_000;
-    if (!(maxVisits === Infinity || (Number.isInteger(maxVisits) && maxVisits >= 0))) {
-      throw new ConfigError('INVALID_OPTION', `ZoneMonitor option maxVisitsPerZone must be a non-negative integer or Infinity (got ${String(maxVisits)})`, { culprit: 'maxVisitsPerZone' });
-    }
+    const lineMargin = options.lineMargin ?? 5;
+    requirePositive('lineMargin', lineMargin, false);
+    const exactDistinctLimit = requireCapacity('exactDistinctLimit', options.exactDistinctLimit ?? 4096);
+    const lines = options.lines ?? [];
     this.frameWidth = options.frameWidth;
     this.frameHeight = options.frameHeight;
     this.inertiaFrames = inertia;
-    this.maxVisitsPerZone = maxVisits;
     this.zones = zones;
+    this.lines = lines;
     this.names = zones.map((zone) => zone.name);
-    this.bounds = new Float64Array(zones.length * 4);
-    this.polygons = zones.map((zone, i) => {
-      if (this.indexByName.has(zone.name)) {
-        throw new ConfigError('INVALID_ZONE', `invalid zone "${zone.name}": name is used twice on this camera`, { culprit: zone.name });
-      }
-      this.indexByName.set(zone.name, i);
-      const flat = toPixelPolygon(zone.polygon, zone.coordinates ?? 'pixels', this.frameWidth, this.frameHeight);
-      const [minX, minY, maxX, maxY] = polygonBounds(flat);
-      if (maxX < 0 || maxY < 0 || minX > this.frameWidth || minY > this.frameHeight) {
-        throw new ConfigError('INVALID_ZONE', `invalid zone "${zone.name}": polygon lies entirely outside the ${this.frameWidth}×${this.frameHeight} frame (pixel coordinates; use coordinates: normalized for fractions)`, { culprit: zone.name });
-      }
-      this.bounds.set([minX, minY, maxX, maxY], i * 4);
-      return flat;
-    });
+    this.lineNameList = Object.freeze(lines.map((line) => line.name));
+    checkUniqueNames(zones, lines);
+    zones.forEach((zone, i) => this.indexByName.set(zone.name, i));
+    lines.forEach((line, i) => this.lineIndexByName.set(line.name, i));
+    this.compiledZones = compileZones(zones, this.frameWidth, this.frameHeight);
+    this.compiledLines = compileLines(lines, this.frameWidth, this.frameHeight, lineMargin);
     this.pixelZones = zones.map((zone, i) => {
-      const flat = this.polygons[i]!;
+      const flat = this.compiledZones[i]!.polygon;
       const polygon: Array<[number, number]> = [];
       for (let k = 0; k < flat.length; k += 2) polygon.push([flat[k]!, flat[k + 1]!]);
       return zone.color === undefined ? { name: zone.name, polygon } : { name: zone.name, color: zone.color, polygon };
     });
-    this.stats = zones.map(() => ({
-      entries: 0, exits: 0, occupancy: 0, maxOccupancy: 0, maxOccupancyTime: null, visits: [], visitsDropped: 0,
-      trackIds: new Set<number>(), globalIds: new Set<number>(), totalDwell: 0, maxDwell: 0,
-    }));
+    this.pixelLines = lines.map((line, i) => {
+      const { ax, ay, bx, by } = this.compiledLines[i]!;
+      const segment: [[number, number], [number, number]] = [[ax, ay], [bx, by]];
+      return line.color === undefined ? { name: line.name, line: segment } : { name: line.name, color: line.color, line: segment };
+    });
+    this.visits = new ZoneVisitCounter(this.names, {
+      inertiaFrames: inertia,
+      maxVisitsPerZone: requireCapacity('maxVisitsPerZone', options.maxVisitsPerZone ?? 10_000),
+      exactDistinctLimit,
+    });
+    this.crossings = new LineCrossingCounter(this.compiledLines, {
+      maxCrossingsPerLine: requireCapacity('maxCrossingsPerLine', options.maxCrossingsPerLine ?? 10_000),
+      maxIdentitiesPerLine: requireCapacity('maxIdentitiesPerLine', options.maxIdentitiesPerLine ?? 10_000),
+      exactDistinctLimit,
+    });
   }
 
   /** Names of this camera's zones, in definition order. */
@@ -175,11 +252,28 @@ export class ZoneMonitor {
     return this.names;
   }
 
+  /** Names of this camera's counting lines, in definition order. */
+  get lineNames(): readonly string[] {
+    return this.lineNameList;
+  }
+
   /**
-   * Feeds one processed frame's tracks (all of them; unconfirmed ones are ignored) and returns
-   * the enter/exit events decided at this frame. Call once per processed frame, in order.
+   * The line crossings decided by the latest {@link ZoneMonitor.update} call, in order (an
+   * empty array when none). Replaced by the next `update`; `removeTrack` and `finish` decide
+   * no crossings.
+   */
+  get lastCrossings(): readonly LineCrossEvent[] {
+    return this.latestCrossings;
+  }
+
+  /**
+   * Feeds one processed frame: every track the tracker holds — tracked ones, and lost ones
+   * with `lost: true` (unconfirmed ones are ignored) — and returns the zone enter/exit events
+   * decided at this frame, exits before enters (so a hand-over never counts both). The line
+   * crossings decided at this frame are then in
+   * {@link ZoneMonitor.lastCrossings}. Call once per processed frame, in order.
    *
-   * @param frameIndex the frame's index, copied into events and visits.
+   * @param frameIndex the frame's index, copied into events, visits and crossings.
    * @param timestamp the frame's time in seconds, used for dwell.
    */
   update(tracks: ReadonlyArray<ZoneTrackInput>, frameIndex: number, timestamp: number): readonly ZoneEvent[] {
@@ -190,81 +284,98 @@ export class ZoneMonitor {
     }
     this.lastFrame = frameIndex;
     this.lastTimestamp = timestamp;
-    const zoneCount = this.polygons.length;
-    if (zoneCount === 0) return NO_EVENTS;
-    let events: ZoneEvent[] | null = null;
+    this.latestCrossings = NO_CROSSINGS;
+    if (this.zones.length === 0 && this.lines.length === 0) return NO_EVENTS;
+    const frame = this.current;
+    frame.frameIndex = frameIndex;
+    frame.timestamp = timestamp;
+    const found = this.found;
 
+    // 1. Which tracks are seen now; lost ones only keep their entry alive. The scratch arrays
+    // are overwritten up to `count`, never shortened (their tails hold at most a frame's tracks).
+    const seen = this.seen;
+    const inputs = this.seenInputs;
+    let count = 0;
     for (let t = 0; t < tracks.length; t++) {
       const track = tracks[t]!;
       if (!track.confirmed) continue;
-      let state = this.tracks.get(track.id);
-      if (state === undefined) {
-        state = {
-          globalId: null, inside: new Uint8Array(zoneCount), streak: new Uint16Array(zoneCount),
-          enterFrame: new Float64Array(zoneCount), enterTime: new Float64Array(zoneCount), lastSeen: 0, names: NO_ZONES,
-        };
-        this.tracks.set(track.id, state);
+      let entry = this.tracks.get(track.id);
+      if (track.lost === true) {
+        if (entry !== undefined) this.present(entry, track, stamp);
+        continue;
       }
-      state.lastSeen = stamp;
-      if (track.globalId !== undefined && track.globalId !== null) state.globalId = track.globalId;
-      const px = (track.x1 + track.x2) / 2;
-      const py = track.y2;
-      let changed = false;
-      for (let z = 0; z < zoneCount; z++) {
-        const b = z * 4;
-        const bounds = this.bounds;
-        const raw = px >= bounds[b]! && py >= bounds[b + 1]! && px <= bounds[b + 2]! && py <= bounds[b + 3]!
-          && pointInPolygon(this.polygons[z]!, px, py);
-        if (raw === (state.inside[z] === 1)) {
-          state.streak[z] = 0;
-          continue;
-        }
-        if (++state.streak[z]! < this.inertiaFrames) continue;
-        state.streak[z] = 0;
-        changed = true;
-        events ??= [];
-        events.push(raw ? this.enter(track.id, state, z, frameIndex, timestamp) : this.exit(track.id, state, z, frameIndex, timestamp, 'left'));
+      if (entry === undefined) {
+        entry = { globalId: null, lastPresent: 0, zones: this.visits.newTrackState(), lines: this.lines.length === 0 ? null : this.crossings.newTrackState() };
+        this.tracks.set(track.id, entry);
       }
-      if (changed) this.refreshNames(state);
+      this.present(entry, track, stamp);
+      seen[count] = entry;
+      inputs[count++] = track;
     }
 
-    // Tracks not seen for `inertiaFrames` updates are gone: they leave their zones.
-    for (const [id, state] of this.tracks) {
-      if (stamp - state.lastSeen < this.inertiaFrames) continue;
-      for (let z = 0; z < zoneCount; z++) {
-        if (state.inside[z] === 1) {
-          events ??= [];
-          events.push(this.exit(id, state, z, frameIndex, timestamp, 'lost'));
-        }
+    // 2. Zones: membership now (stateless), then visits (stateful).
+    const zoneCount = this.zones.length;
+    if (zoneCount > 0 && count > 0) {
+      this.ensureScratch(count);
+      for (let i = 0; i < count; i++) {
+        this.anchors[2 * i] = anchorX(inputs[i]!);
+        this.anchors[2 * i + 1] = anchorY(inputs[i]!, 'bottom-center');
       }
-      this.tracks.delete(id);
+      zoneMembership(this.compiledZones, this.anchors, count, this.membership);
+      for (let i = 0; i < count; i++) {
+        this.visits.observe(inputs[i]!.id, seen[i]!.globalId, seen[i]!.zones, this.membership, i * zoneCount, frame, found);
+      }
     }
-    return events ?? NO_EVENTS;
+    // Safety net: a track missing from `update` for `inertiaFrames` calls, never removed, is
+    // gone. Before the enters, like the other exits, so occupancy never counts both.
+    this.tracks.forEach(this.sweepAbsent);
+    this.visits.flushEnters(frame, found);
+
+    // 3. Lines.
+    if (this.lines.length > 0) {
+      let crossed: LineCrossEvent[] | null = null;
+      for (let i = 0; i < count; i++) {
+        const track = inputs[i]!;
+        crossed = this.crossings.observe(track.id, seen[i]!.globalId, seen[i]!.lines!, track, frameIndex, timestamp, crossed);
+      }
+      if (crossed !== null) this.latestCrossings = crossed;
+    }
+
+    if (found.length === 0) return NO_EVENTS;
+    const events = found.slice();
+    found.length = 0;
+    return events;
   }
 
   /**
-   * Ends a track now (for example when the tracker removes it): exit events for the zones it
-   * is in, stamped with `timestamp` and the last frame index passed to `update`.
+   * Ends a track the tracker has removed: exit events (reason `removed`) for the zones it is
+   * in, each stamped with the last frame it was seen inside, and its state is freed. Call it
+   * for every removed track (`TrackerUpdate.removed`); unknown ids do nothing.
+   *
+   * @param _timestamp ignored (exits are stamped with the last frame seen); kept so older
+   * callers compile.
    */
-  removeTrack(trackId: number, timestamp: number): readonly ZoneEvent[] {
-    const state = this.tracks.get(trackId);
-    if (state === undefined) return NO_EVENTS;
+  removeTrack(trackId: number, _timestamp?: number): readonly ZoneEvent[] {
+    const entry = this.tracks.get(trackId);
+    if (entry === undefined) return NO_EVENTS;
     this.tracks.delete(trackId);
-    return this.exitAll(trackId, state, this.lastFrame ?? 0, timestamp, 'removed');
+    const events: ZoneEvent[] = [];
+    const decision = this.decisionFrame();
+    this.visits.closeAll(trackId, entry.globalId, entry.zones, 'removed', decision, decision, events);
+    return events.length === 0 ? NO_EVENTS : events;
   }
 
   /**
-   * Ends the job: every open visit gets an exit event (reason `end`) at `timestamp` (normally
-   * the last frame's time) and the last frame index, so the report's visits and dwell totals
-   * cover everyone. The report's `currentOccupancy` then gives the occupancy just before.
+   * Ends the job: every open visit is closed (reason `end`) at the last processed frame, with
+   * `timestamp` (default: that frame's time), so the report's visits and dwell totals cover
+   * everyone. These closures are counted in `closedAtEnd`, not in `exits`; `currentOccupancy`
+   * keeps the occupancy at the last frame. Idempotent. Frees every track's state.
    */
-  finish(timestamp: number): readonly ZoneEvent[] {
-    if (this.occupancyAtFinish === null) this.occupancyAtFinish = Int32Array.from(this.stats, (s) => s.occupancy);
-    let events: ZoneEvent[] = [];
-    for (const [id, state] of this.tracks) {
-      const closed = this.exitAll(id, state, this.lastFrame ?? 0, timestamp, 'end');
-      if (closed.length > 0) events = events.concat(closed);
-    }
+  finish(timestamp?: number): readonly ZoneEvent[] {
+    if (this.occupancyAtFinish === null) this.occupancyAtFinish = Int32Array.from(this.visits.figures, (f) => f.occupancy);
+    const end: ObservedFrame = { frameIndex: this.lastFrame ?? 0, timestamp: timestamp ?? this.lastTimestamp ?? 0 };
+    const events: ZoneEvent[] = [];
+    for (const [id, entry] of this.tracks) this.visits.closeAll(id, entry.globalId, entry.zones, 'end', end, end, events);
     this.tracks.clear();
     return events;
   }
@@ -272,78 +383,125 @@ export class ZoneMonitor {
   /** Tracks inside a zone now (by name or index); 0 for an unknown zone. */
   occupancy(zone: string | number): number {
     const index = typeof zone === 'number' ? zone : this.indexByName.get(zone);
-    return index === undefined ? 0 : this.stats[index]?.occupancy ?? 0;
+    return index === undefined ? 0 : this.visits.figures[index]?.occupancy ?? 0;
+  }
+
+  /** Crossings of a line so far (by name or index), for running counts on the video; zeros for an unknown line. */
+  lineCounts(line: string | number): { in: number; out: number } {
+    const index = typeof line === 'number' ? line : this.lineIndexByName.get(line);
+    if (index === undefined || index < 0 || index >= this.lines.length) return { in: 0, out: 0 };
+    return this.crossings.countsOf(index);
   }
 
   /** Names of the zones a track is in now (empty when none or unknown). Cheap: cached per change. */
   zonesOf(trackId: number): readonly string[] {
-    return this.tracks.get(trackId)?.names ?? NO_ZONES;
+    return this.tracks.get(trackId)?.zones.names ?? NO_ZONES;
   }
 
-  /** Snapshot of every zone's figures and visits; see {@link CameraZoneReport}. */
+  /** Sizes of what the monitor holds now: bounded by its options and the tracker's live tracks. */
+  stats(): ZoneMonitorStats {
+    const lines = this.crossings.sizes();
+    let visits = 0;
+    let distinctValues = this.visits.globalIdsAnywhere.exactSize + lines.distinctValues;
+    for (const f of this.visits.figures) {
+      visits += f.visits.length;
+      distinctValues += f.globalIds.exactSize;
+    }
+    return {
+      tracks: this.tracks.size,
+      visits,
+      crossings: lines.crossings,
+      lineIdentities: lines.identities,
+      distinctValues,
+      scratchCapacity: this.anchors.length / 2,
+    };
+  }
+
+  /** Snapshot of every zone's and line's figures; see {@link CameraZoneReport}. */
   report(): CameraZoneReport {
     const atFinish = this.occupancyAtFinish;
     const open: OpenZoneVisit[][] = this.zones.map(() => []);
-    for (const [trackId, state] of this.tracks) {
+    for (const [trackId, entry] of this.tracks) {
       for (let z = 0; z < this.zones.length; z++) {
-        if (state.inside[z] === 1) {
-          open[z]!.push({ trackId, globalId: state.globalId, enterFrame: state.enterFrame[z]!, enterTime: state.enterTime[z]! });
-        }
+        if (entry.zones.inside[z] !== 1) continue;
+        const { frameIndex, timestamp } = enterStamp(entry.zones, z);
+        open[z]!.push({ trackId, globalId: entry.globalId, enterFrame: frameIndex, enterTime: timestamp });
       }
     }
     const zones = this.zones.map((zone, z): ZoneReport => {
-      const s = this.stats[z]!;
-      const closed = s.exits;
+      const f = this.visits.figures[z]!;
       const report: ZoneReport = {
         name: zone.name,
         coordinates: zone.coordinates ?? 'pixels',
         polygon: zone.polygon.map(([x, y]) => [x, y]),
         polygonPixels: this.pixelZones[z]!.polygon.map(([x, y]) => [x, y]),
-        entries: s.entries,
-        exits: s.exits,
-        currentOccupancy: atFinish === null ? s.occupancy : atFinish[z]!,
-        maxOccupancy: s.maxOccupancy,
-        maxOccupancyTime: s.maxOccupancyTime,
-        visits: s.visits.slice(),
-        visitsDropped: s.visitsDropped,
+        entries: f.entries,
+        exits: f.exits,
+        closedAtEnd: f.closedAtEnd,
+        currentOccupancy: atFinish === null ? f.occupancy : atFinish[z]!,
+        maxOccupancy: f.maxOccupancy,
+        maxOccupancyTime: f.maxOccupancyTime,
+        visits: f.visits.toArray(),
+        visitsDropped: f.visits.dropped,
         openVisits: open[z]!,
         totals: {
-          uniqueTracks: s.trackIds.size,
-          uniqueGlobalIds: s.globalIds.size,
-          totalDwell: s.totalDwell,
-          meanDwell: closed === 0 ? null : s.totalDwell / closed,
-          maxDwell: closed === 0 ? null : s.maxDwell,
+          uniqueTracks: f.uniqueTracks,
+          uniqueGlobalIds: f.globalIds.count,
+          uniqueGlobalIdsEstimated: f.globalIds.estimated,
+          totalDwell: f.totalDwell,
+          meanDwell: f.closedVisits === 0 ? null : f.totalDwell / f.closedVisits,
+          maxDwell: f.closedVisits === 0 ? null : f.maxDwell,
         },
       };
       if (zone.color !== undefined) report.color = zone.color;
       return report;
     });
+    const lines = this.lines.map((line, l): LineReport => {
+      const pixels = this.compiledLines[l]!;
+      const report: LineReport = {
+        name: line.name,
+        coordinates: line.coordinates ?? 'pixels',
+        line: [[line.line[0][0], line.line[0][1]], [line.line[1][0], line.line[1][1]]],
+        linePixels: [[pixels.ax, pixels.ay], [pixels.bx, pixels.by]],
+        margin: pixels.margin,
+        anchor: pixels.anchor,
+        ...this.crossings.figuresOf(l),
+      };
+      if (line.color !== undefined) report.color = line.color;
+      return report;
+    });
 
-    const trackIds = new Set<number>();
-    const globalIds = new Set<number>();
     let busiest: string | null = null;
     let busiestEntries = 0;
-    for (let z = 0; z < this.stats.length; z++) {
-      const s = this.stats[z]!;
-      for (const id of s.trackIds) trackIds.add(id);
-      for (const id of s.globalIds) globalIds.add(id);
-      if (s.entries > busiestEntries) {
-        busiestEntries = s.entries;
+    let totalEntries = 0, totalExits = 0, totalClosedAtEnd = 0;
+    this.visits.figures.forEach((f, z) => {
+      totalEntries += f.entries;
+      totalExits += f.exits;
+      totalClosedAtEnd += f.closedAtEnd;
+      if (f.entries > busiestEntries) {
+        busiestEntries = f.entries;
         busiest = this.names[z]!;
       }
-    }
+    });
+    const crossed = this.crossings.totals();
     return {
       frameWidth: this.frameWidth,
       frameHeight: this.frameHeight,
       inertiaFrames: this.inertiaFrames,
       zones,
+      lines,
       summary: {
         zoneCount: zones.length,
-        totalEntries: this.stats.reduce((sum, s) => sum + s.entries, 0),
-        totalExits: this.stats.reduce((sum, s) => sum + s.exits, 0),
-        uniqueTracks: trackIds.size,
-        uniqueGlobalIds: globalIds.size,
+        totalEntries,
+        totalExits,
+        totalClosedAtEnd,
+        uniqueTracks: this.visits.uniqueTracksAnywhere,
+        uniqueGlobalIds: this.visits.globalIdsAnywhere.count,
+        uniqueGlobalIdsEstimated: this.visits.globalIdsAnywhere.estimated,
         busiestZone: busiest,
+        lineCount: lines.length,
+        totalIn: crossed.in,
+        totalOut: crossed.out,
         framesProcessed: this.frameCount,
         firstFrame: this.firstFrame,
         lastFrame: this.lastFrame,
@@ -354,65 +512,21 @@ export class ZoneMonitor {
     };
   }
 
-  private enter(trackId: number, state: TrackState, z: number, frameIndex: number, timestamp: number): ZoneEvent {
-    const s = this.stats[z]!;
-    state.inside[z] = 1;
-    state.enterFrame[z] = frameIndex;
-    state.enterTime[z] = timestamp;
-    s.entries++;
-    s.occupancy++;
-    s.trackIds.add(trackId);
-    if (state.globalId !== null) s.globalIds.add(state.globalId);
-    if (s.occupancy > s.maxOccupancy) {
-      s.maxOccupancy = s.occupancy;
-      s.maxOccupancyTime = timestamp;
-    }
-    const event: ZoneEvent = { type: 'enter', zone: this.names[z]!, trackId, frameIndex, timestamp };
-    if (state.globalId !== null) event.globalId = state.globalId;
-    return event;
+  /** Marks a track as held by the tracker in this `update` and keeps its latest global id. */
+  private present(entry: TrackEntry, track: ZoneTrackInput, stamp: number): void {
+    entry.lastPresent = stamp;
+    if (track.globalId !== undefined && track.globalId !== null) entry.globalId = track.globalId;
   }
 
-  private exit(trackId: number, state: TrackState, z: number, frameIndex: number, timestamp: number, reason: ZoneExitReason): ZoneEvent {
-    const s = this.stats[z]!;
-    const enterTime = state.enterTime[z]!;
-    const dwell = Math.max(0, timestamp - enterTime);
-    state.inside[z] = 0;
-    state.streak[z] = 0;
-    s.exits++;
-    s.occupancy--;
-    s.totalDwell += dwell;
-    if (dwell > s.maxDwell) s.maxDwell = dwell;
-    // A global id assigned after the enter event still belongs to this visit.
-    if (state.globalId !== null) s.globalIds.add(state.globalId);
-    if (this.maxVisitsPerZone > 0) {
-      if (s.visits.length >= this.maxVisitsPerZone) {
-        s.visits.shift();
-        s.visitsDropped++;
-      }
-      s.visits.push({
-        trackId, globalId: state.globalId, enterFrame: state.enterFrame[z]!, exitFrame: frameIndex,
-        enterTime, exitTime: timestamp, dwell, reason,
-      });
-    } else {
-      s.visitsDropped++;
-    }
-    const event: ZoneEvent = { type: 'exit', zone: this.names[z]!, trackId, frameIndex, timestamp, dwell, reason };
-    if (state.globalId !== null) event.globalId = state.globalId;
-    return event;
+  /** The latest `update`'s frame, where `removeTrack` decisions are taken. */
+  private decisionFrame(): ObservedFrame {
+    return { frameIndex: this.lastFrame ?? 0, timestamp: this.lastTimestamp ?? 0 };
   }
 
-  private exitAll(trackId: number, state: TrackState, frameIndex: number, timestamp: number, reason: ZoneExitReason): ZoneEvent[] {
-    const events: ZoneEvent[] = [];
-    for (let z = 0; z < this.zones.length; z++) {
-      if (state.inside[z] === 1) events.push(this.exit(trackId, state, z, frameIndex, timestamp, reason));
-    }
-    state.names = NO_ZONES;
-    return events;
-  }
-
-  private refreshNames(state: TrackState): void {
-    const names: string[] = [];
-    for (let z = 0; z < this.names.length; z++) if (state.inside[z] === 1) names.push(this.names[z]!);
-    state.names = names.length === 0 ? NO_ZONES : Object.freeze(names);
+  /** Grows the per-frame buffers to hold `count` tracks (rarely: they only grow). */
+  private ensureScratch(count: number): void {
+    if (this.anchors.length < count * 2) this.anchors = new Float64Array(Math.ceil(count * 1.5) * 2);
+    const cells = (this.anchors.length / 2) * this.zones.length;
+    if (this.membership.length < cells) this.membership = new Uint8Array(cells);
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../src/errors.js';
-import { loadZonesFile, parseZones, zonesForCamera } from '../../src/zones/parse.js';
+import { linesForCamera, loadZonesFile, parseZones, zonesForCamera } from '../../src/zones/parse.js';
 import { ZoneMonitor } from '../../src/zones/monitor.js';
 import { artifactsDir, repoRoot } from '../helpers/shared.js';
 
@@ -31,7 +31,7 @@ test('a plain list applies to every camera; per-camera entries override it', () 
 
   const listOfLists = parseZones({ zones: [[{ name: 'a', polygon: box }], [{ name: 'b', polygon: box }]] });
   assert.deepEqual([0, 1].map((i) => zonesForCamera(listOfLists, i)[0]!.name), ['a', 'b']);
-  assert.deepEqual(parseZones(undefined), { allCameras: [], cameras: {} });
+  assert.deepEqual(parseZones(undefined), { allCameras: [], cameras: {}, lines: { allCameras: [], cameras: {} } });
 });
 
 test('a closing point equal to the first is accepted and dropped', () => {
@@ -65,6 +65,43 @@ test('each kind of bad zone is a ConfigError naming camera, zone and field', () 
   rejects({ 0: { name: 'door', polygon: box } }, ['camera 0', 'must be a list']);
   rejects({ 3: [{ name: 'door', polygon: box }] }, ['camera 3', '2 camera'], { cameraCount: 2 });
   rejects('door', ['must be a list']);
+});
+
+test('counting lines sit beside zones in the same list, per camera like zones', () => {
+  const parsed = parseZones({
+    all: [{ name: 'door', polygon: box }, { name: 'gate', line: [[10, 20], [30, 40]] }],
+    1: [{ name: 'till', polygon: box }],
+    2: [{ name: 'aisle', coordinates: 'normalized', line: [[0.1, 0.5], [0.9, 0.5]], margin: 8, anchor: 'center', color: '#ff0000' }],
+  });
+  assert.deepEqual(zonesForCamera(parsed, 0).map((z) => z.name), ['door']);
+  assert.deepEqual(linesForCamera(parsed, 0), [{ name: 'gate', line: [[10, 20], [30, 40]], coordinates: 'pixels' }]);
+  assert.deepEqual(linesForCamera(parsed, 1), [], 'a camera with its own list has only its own lines');
+  assert.deepEqual(zonesForCamera(parsed, 2), []);
+  assert.deepEqual(linesForCamera(parsed, 2), [{ name: 'aisle', line: [[0.1, 0.5], [0.9, 0.5]], coordinates: 'normalized', margin: 8, anchor: 'center', color: '#ff0000' }]);
+  assert.deepEqual(linesForCamera({ allCameras: [], cameras: {} }, 0), [], 'zones built by hand have no lines');
+  const listOfLists = parseZones([[{ name: 'a', line: [[0, 0], [5, 5]] }], []]);
+  assert.deepEqual([0, 1].map((i) => linesForCamera(listOfLists, i).length), [1, 0]);
+  // A parsed line drives a monitor.
+  const monitor = new ZoneMonitor(zonesForCamera(parsed, 2), { frameWidth: 640, frameHeight: 360, lines: linesForCamera(parsed, 2) });
+  assert.deepEqual(monitor.lineNames, ['aisle']);
+});
+
+test('each kind of bad line is a ConfigError naming camera, line and field', () => {
+  const seg = [[0, 0], [10, 10]];
+  rejects({ 0: [{ name: 'gate', line: [[5, 5], [5, 5]] }] }, ['invalid line', 'camera 0', 'line "gate"', 'two identical points [5, 5]', 'distinct']);
+  rejects({ 1: [{ name: 'gate', polygon: box }, { name: 'gate', line: seg }] }, ['camera 1', 'line "gate"', 'twice', 'already the name of a zone']);
+  rejects([{ name: 'gate', line: seg }, { name: 'gate', line: seg }], ['all cameras', 'line "gate"', 'twice']);
+  rejects([{ name: 'gate', line: seg, polygon: box }], ['"gate"', 'both polygon and line']);
+  rejects([{ name: 'gate', line: [[0, 0], [1, 1], [2, 2]] }], ['line "gate"', 'line', 'two [x, y] points']);
+  rejects([{ name: 'gate', line: [[0, 0]] }], ['line "gate"', 'two [x, y] points']);
+  rejects([{ name: 'gate', line: [[0, 0], [1, Number.NaN]] }], ['line "gate"', 'line[1][1]', 'finite number']);
+  rejects([{ name: 'gate', coordinates: 'normalized', line: [[0, 0], [1.5, 1]] }], ['line "gate"', 'line[1][0]', 'is 1.5', '[0, 1]']);
+  rejects([{ name: 'gate', line: seg, margin: -2 }], ['line "gate"', 'margin', 'positive']);
+  rejects([{ name: 'gate', line: seg, margin: '5' }], ['line "gate"', 'margin', 'positive']);
+  rejects([{ name: 'gate', line: seg, anchor: 'feet' }], ['line "gate"', 'anchor', '"bottom-center"']);
+  rejects([{ name: 'gate', line: seg, direction: 'in' }], ['line "gate"', 'unknown field "direction"', 'margin']);
+  rejects([{ line: seg }], ['line #0', 'name', 'missing']);
+  rejects([{ name: 'a;b', line: seg }], ['line "a;b"', '";"']);
 });
 
 test('loadZonesFile reads the sample YAML, JSON, and names a missing or broken file', async () => {

@@ -5,15 +5,18 @@ import path from 'node:path';
 import { OutputError } from '../../src/errors.js';
 import { writeZoneReport, ZONE_REPORT_SCHEMA_VERSION } from '../../src/output/zone-report.js';
 import { ZoneMonitor } from '../../src/zones/monitor.js';
-import { parseZones, zonesForCamera } from '../../src/zones/parse.js';
+import { linesForCamera, parseZones, zonesForCamera } from '../../src/zones/parse.js';
 import { artifactsDir } from '../helpers/shared.js';
 
 const dir = artifactsDir('zone-report');
 
 test('the written JSON holds the monitor report, rounded, with context and masked credentials', async () => {
   await rm(dir, { recursive: true, force: true });
-  const zones = parseZones({ 1: [{ name: 'aisle', coordinates: 'normalized', polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]], color: 'orange' }] });
-  const monitor = new ZoneMonitor(zonesForCamera(zones, 1), { frameWidth: 640, frameHeight: 360, inertiaFrames: 2 });
+  const zones = parseZones({ 1: [
+    { name: 'aisle', coordinates: 'normalized', polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]], color: 'orange' },
+    { name: 'gate', coordinates: 'normalized', line: [[0.75, 0], [0.75, 1]] },
+  ] });
+  const monitor = new ZoneMonitor(zonesForCamera(zones, 1), { frameWidth: 640, frameHeight: 360, inertiaFrames: 2, lines: linesForCamera(zones, 1) });
   const fps = 18;
   for (let frame = 0; frame < 40; frame++) {
     // Track 5 walks right across the frame; track 6 stays in the aisle from frame 10.
@@ -37,9 +40,12 @@ test('the written JSON holds the monitor report, rounded, with context and maske
   assert.equal(aisle.color, 'orange');
   assert.deepEqual(aisle.polygon, [[0, 0], [0.5, 0], [0.5, 1], [0, 1]]);
   assert.deepEqual(aisle.polygonPixels, [[0, 0], [320, 0], [320, 360], [0, 360]]);
+  assert.equal(written.schemaVersion, 2);
   assert.equal(aisle.entries, 2);
-  assert.equal(aisle.exits, 2);
+  assert.equal(aisle.exits, 1, 'the end-of-job closure is not an exit');
+  assert.equal(aisle.closedAtEnd, 1);
   assert.equal(aisle.currentOccupancy, 1, 'track 6 was inside when the job ended');
+  assert.equal(aisle.entries - aisle.exits, aisle.currentOccupancy);
   assert.equal(aisle.maxOccupancy, 2);
   assert.deepEqual(aisle.visits.map((v: { trackId: number; reason: string }) => `${v.trackId}:${v.reason}`), ['5:left', '6:end']);
   for (const visit of aisle.visits) {
@@ -48,7 +54,18 @@ test('the written JSON holds the monitor report, rounded, with context and maske
     assert.ok(Math.abs(visit.exitTime - visit.enterTime - visit.dwell) <= 0.0015);
   }
   assert.equal(aisle.totals.uniqueGlobalIds, 2);
+  assert.equal(aisle.totals.uniqueGlobalIdsEstimated, false);
   assert.equal(written.summary.totalEntries, 2);
+  assert.equal(written.summary.totalExits, 1);
+  assert.equal(written.summary.totalClosedAtEnd, 1);
+  // Track 5 walks across the gate at x = 480 from its right side (the image's left, seen along it drawn downwards): out.
+  const [gate] = written.lines;
+  assert.equal(gate.name, 'gate');
+  assert.deepEqual(gate.linePixels, [[480, 0], [480, 360]]);
+  assert.deepEqual([gate.in, gate.out, gate.uniqueTracks, gate.uniqueGlobalIds], [0, 1, 1, 1]);
+  assert.deepEqual(gate.byGlobalId.map((c: { globalId: number; out: number }) => [c.globalId, c.out]), [[2, 1]]);
+  assert.equal(gate.crossings[0].timestamp, Math.round(gate.crossings[0].timestamp * 1000) / 1000);
+  assert.deepEqual([written.summary.lineCount, written.summary.totalIn, written.summary.totalOut], [1, 0, 1]);
   assert.equal(written.summary.finished, true);
   assert.deepEqual((await readdir(path.dirname(file))).filter((f) => f.endsWith('.tmp')), []);
 });
