@@ -2,123 +2,121 @@ import { EventEmitter } from 'eventemitter3';
 import { ConfigError, ModelError } from '../errors.js';
 import { ExemplarStore } from './exemplar-store.js';
 import { resolveIdentityGalleryOptions, type IdentityGalleryOptions } from './options.js';
-import type {
-  GalleryIdentitySnapshot,
-  GallerySnapshot,
-  GalleryTrackSnapshot,
-  IdentityAssignment,
-  IdentityGalleryEvents,
-  IdentityObservation,
+import {
+  MAX_LISTED_TRACKS,
+  type GalleryCameraAppearance,
+  type GalleryIdentitySnapshot,
+  type GallerySnapshot,
+  type GalleryStats,
+  type GalleryTrackSnapshot,
+  type IdentityAssignment,
+  type IdentityGalleryEvents,
+  type IdentityObservation,
 } from './types.js';
 
-/** What the gallery knows about one local track. */
+/** What the gallery knows about one live local track. */
 interface TrackRecord {
   readonly cameraIndex: number;
   readonly trackId: number;
+  /** 0 while undecided. */
   globalId: number;
   similarity: number;
-  live: boolean;
   observations: number;
-  trusted: number;
+  /** Trusted observations: good crops folded into the descriptor. */
+  evidence: number;
   firstSeen: number;
   lastSeen: number;
-  /**
-   * Exemplar row holding the track's smoothed embedding; -1 before its first trusted
-   * observation (while its id was given without appearance evidence).
-   */
+  /** Exemplar row of the track's descriptor; -1 before its first good crop. */
   row: number;
+  /** Decided before any good crop: its first one is matched again as a new track's would be. */
+  blind: boolean;
+}
+
+/** Where one identity was seen by one camera; `ended` holds the time spans of its ended tracks there. */
+interface CameraRecord {
+  firstSeen: number;
+  lastSeen: number;
+  trackIds: number[];
+  trackCount: number;
+  /** [start, end] of the latest ended tracks, flattened; two tracks alive together are two people. */
+  ended: number[];
 }
 
 /** One global identity. */
 interface IdentityRecord {
   readonly globalId: number;
   readonly name?: string;
-  /** Exemplar rows: smoothed embeddings of its tracks (live or ended) and reference embeddings. */
+  /** Exemplar rows: descriptors of its tracks (live or ended) and reference embeddings. */
   readonly rows: number[];
   readonly liveTracks: TrackRecord[];
-  readonly cameras: Set<number>;
+  readonly cameras: Map<number, CameraRecord>;
   trackCount: number;
   firstSeen?: number;
   lastSeen?: number;
 }
 
+/** Time spans of ended tracks kept per identity and camera for the co-occurrence rule. */
+const ENDED_SPANS_KEPT = 8;
+/** Gallery operations between two eviction sweeps (each sweep is one pass over the identities). */
+const SWEEP_EVERY = 128;
+
 /**
  * Cross-camera identity: gives every local track (camera, track id) a global person id,
- * shared by all cameras of one job, from the tracks' appearance embeddings.
+ * shared by all cameras of one job, from the appearance of the track as a whole.
  *
- * **Appearance of a track.** Each observation whose box is at least
- * {@link IdentityGalleryOptions.minBoxWidth} × {@link IdentityGalleryOptions.minBoxHeight} and
- * whose score is at least {@link IdentityGalleryOptions.minDetectionScore} is *trusted*: its
- * embedding is folded into the track's exponentially smoothed embedding
- * ({@link IdentityGalleryOptions.embeddingMomentum}). Other observations keep or give the
- * track an id but leave its appearance unchanged.
+ * **A track's descriptor.** Each observation of a good crop (the caller's `trusted` verdict,
+ * else a box of at least {@link IdentityGalleryOptions.minBoxWidth} ×
+ * {@link IdentityGalleryOptions.minBoxHeight} at score {@link IdentityGalleryOptions.minDetectionScore})
+ * is folded into the track's descriptor: the mean of its first good embeddings, then an
+ * exponential average. Other observations keep the track alive but change nothing.
  *
- * **Appearance of an identity.** An identity is the set of its exemplars: the smoothed
- * embedding of each track that carried it (kept after the track ends, up to
- * {@link IdentityGalleryOptions.maxExemplarsPerIdentity} ended ones) and the embeddings of a
- * registered reference person. A track's similarity to an identity is the cosine similarity
- * with the best of those exemplars.
+ * **Deciding.** A track's id is decided once it has {@link IdentityGalleryOptions.minEvidence}
+ * good crops, or {@link IdentityGalleryOptions.maxDeferSeconds} after its first observation
+ * (until then {@link observe} returns `undefined`): it takes the identity with the most
+ * similar exemplar, if that similarity reaches {@link IdentityGalleryOptions.similarityThreshold}
+ * and the identity is *free* for it; otherwise a new id (the next unused integer from 1). An
+ * identity is free for a track of camera c unless another track of c carrying it was seen
+ * while this track existed — live or ended: two tracks of one camera seen at the same time
+ * are two people. (A live track of c that was lost before this one started does not block
+ * it: this track takes over the id and the lost one is ended.) Two cameras may hold one id at
+ * once. A track decided with no good crop founds an id of its own and is matched again, like
+ * a new track, at its first good crop.
  *
- * **First assignment.** A track seen for the first time takes the most similar identity
- * whose similarity is at least {@link IdentityGalleryOptions.similarityThreshold} and that is
- * free in its camera; otherwise a new id (the next unused integer, from 1). *Free in its
- * camera* means no other live track of the same camera holds that id: one person cannot be
- * two tracks in one view, while two cameras with overlapping views may each hold the same id
- * at once. Ties go to the lower id. A track whose first observation is not trusted gets a new
- * id at once and is matched as above at its first trusted observation (switching if that finds
- * an identity).
+ * **Switch rule.** After {@link IdentityGalleryOptions.confidentObservations} good crops, and every {@link IdentityGalleryOptions.reevaluateEvery} after, a track may
+ * move to another free identity whose similarity is at least `similarityThreshold +
+ * switchMargin` and `switchMargin` above its similarity to its current identity's other
+ * exemplars. An identity left with no track nor exemplar is dropped; ids are never reused.
  *
- * **Switch rule.** After {@link IdentityGalleryOptions.confidentObservations} trusted
- * observations, and again every {@link IdentityGalleryOptions.reevaluateEvery} trusted
- * observations, the track's id is reviewed: it moves to the most similar other identity free
- * in its camera when that similarity is at least `similarityThreshold + switchMargin` and at
- * least `switchMargin` above its similarity to the exemplars of its current identity other
- * than its own (an identity only the track itself stands for gives no competition). The
- * track's exemplar moves with it; an identity left with no track nor exemplar is dropped and
- * its id is not reused. A `'changed'` event is emitted.
+ * **Bounded memory.** Ended tracks leave only their descriptor (up to
+ * {@link IdentityGalleryOptions.maxExemplarsPerIdentity} per identity) and a per-camera
+ * summary; identities unseen for {@link IdentityGalleryOptions.identityTtlSeconds}, or beyond
+ * {@link IdentityGalleryOptions.maxIdentities}, are forgotten (`'evicted'`), reference persons
+ * never. A 24/7 job holds a bounded gallery.
  *
  * **Determinism.** Decisions depend only on the sequence of calls and their arguments (no
- * clocks, no randomness, ties broken by id), so the same input gives the same ids.
- *
- * Every event is emitted synchronously from {@link observe}. Not thread-safe: share one
- * gallery between cameras of one process and call it from the processing loop.
- *
- * @example
- * ```ts
- * const gallery = new IdentityGallery({ similarityThreshold: 0.8 });
- * gallery.on('changed', (e) => console.log(`camera ${e.cameraIndex} track ${e.trackId}: ${e.previousGlobalId} → ${e.globalId}`));
- * const embeddings = await embedder.embed(frame, tracks);
- * tracks.forEach((t, i) => {
- *   const { globalId, name } = gallery.observe({ cameraIndex: frame.cameraIndex, trackId: t.id,
- *     embedding: embeddings[i]!, box: t, score: t.score, timestamp: frame.pts });
- * });
- * for (const t of update.removed) gallery.endTrack(frame.cameraIndex, t.id);
- * ```
+ * clocks, no randomness, ties broken by id). Events are emitted synchronously. Not
+ * thread-safe: share one gallery between the cameras of one process.
  */
 export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
   /** The options in force, defaults filled in. */
   readonly options: Readonly<IdentityGalleryOptions>;
 
   private readonly store: ExemplarStore;
-  /** Indexed by global id; holes where an id was dropped. Index 0 is never used. */
-  private readonly identities: Array<IdentityRecord | undefined> = [undefined];
-  private identityCount = 0;
+  private readonly identities = new Map<number, IdentityRecord>();
+  private nextGlobalId = 1;
   private readonly identityByName = new Map<string, IdentityRecord>();
   /** Live tracks: camera index → track id → record. */
   private readonly liveTracks = new Map<number, Map<number, TrackRecord>>();
-  /** Every track ever seen, in first-seen order, for snapshots. */
-  private readonly allTracks: TrackRecord[] = [];
-  /** Per exemplar row: the track it belongs to (null for a reference embedding) and when it last changed. */
+  /** Per exemplar row: the live track it belongs to (null for an ended track's or a reference's) and when it last changed. */
   private readonly rowTrack: Array<TrackRecord | null> = [];
   private readonly rowUpdated: number[] = [];
-  /** Camera of the search in progress, read by {@link isFreeInSearchCamera}. */
-  private searchCamera = -1;
-  private readonly isFreeInSearchCamera = (globalId: number): boolean => {
-    const identity = this.identities[globalId];
-    if (identity === undefined) return false;
-    for (const track of identity.liveTracks) if (track.cameraIndex === this.searchCamera) return false;
-    return true;
-  };
+  /** Latest timestamp seen: the clock of eviction. */
+  private now = -Infinity;
+  private operations = 0;
+  private evictedCount = 0;
+  /** The track being matched, read by {@link isFreeForSearch}. */
+  private searching: TrackRecord | undefined;
+  private readonly isFreeForSearch = (globalId: number): boolean => this.isFreeFor(this.identities.get(globalId), this.searching!);
 
   /** @throws ConfigError (`INVALID_OPTION`) when an option is unknown or out of range. */
   constructor(options: Partial<IdentityGalleryOptions> = {}) {
@@ -127,86 +125,106 @@ export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
     this.store = new ExemplarStore(this.options.embeddingDimension, this.options.initialCapacity);
   }
 
-  /** Number of global identities, registered reference persons included. */
+  /** Number of global identities held now, registered reference persons included. */
   get size(): number {
-    return this.identityCount;
+    return this.identities.size;
+  }
+
+  /** Highest global id handed out so far (ids are never reused): identities ever created. */
+  get identitiesCreated(): number {
+    return this.nextGlobalId - 1;
   }
 
   /**
-   * Records one appearance of a local track and returns its global identity. The first call
-   * for a (camera, track id) creates the track and emits `'assigned'`; later calls may switch
-   * it (see the class description) and emit `'changed'`. Call it for confirmed tracks only,
-   * as often as new embeddings arrive (every frame is fine; skipping frames is fine).
+   * Records one appearance of a local track and returns its global identity, or `undefined`
+   * while the identity is not decided yet (see the class description). Call it for confirmed
+   * tracks, as often as new embeddings arrive. The call that decides emits `'assigned'`;
+   * later calls may switch the track (`'changed'`).
    *
    * @throws ConfigError (`INVALID_OPTION`) when the camera index, track id, box, score or
    *   timestamp is not a valid number, and ModelError (`MODEL_MISMATCH`) when the embedding
    *   length differs from {@link IdentityGalleryOptions.embeddingDimension}.
    */
-  observe(input: IdentityObservation): IdentityAssignment {
+  observe(input: IdentityObservation): IdentityAssignment | undefined {
     this.checkObservation(input);
     const { cameraIndex, trackId, embedding, box, score, timestamp } = input;
+    this.tick(timestamp);
     const norm = embeddingNorm(embedding);
-    const trusted =
-      norm > 0 &&
-      box.x2 - box.x1 >= this.options.minBoxWidth &&
-      box.y2 - box.y1 >= this.options.minBoxHeight &&
-      score >= this.options.minDetectionScore;
+    const gatesPass = box.x2 - box.x1 >= this.options.minBoxWidth && box.y2 - box.y1 >= this.options.minBoxHeight && score >= this.options.minDetectionScore;
+    const trusted = norm > 0 && (input.trusted ?? gatesPass);
 
-    const track = this.liveTracks.get(cameraIndex)?.get(trackId);
-    if (track === undefined) return this.startTrack(input, trusted);
-
+    let track = this.liveTracks.get(cameraIndex)?.get(trackId);
+    if (track === undefined) track = this.startTrack(cameraIndex, trackId, timestamp);
     track.observations++;
-    track.lastSeen = timestamp;
-    this.noteSeen(this.identities[track.globalId]!, timestamp);
-    if (!trusted) return assignmentOf(track, this.identities[track.globalId]!, false);
+    track.lastSeen = Math.max(track.lastSeen, timestamp);
+    const identity = track.globalId === 0 ? undefined : this.identities.get(track.globalId);
+    if (identity !== undefined) this.noteSeen(identity, track);
 
-    track.trusted++;
-    const previousGlobalId = track.globalId;
-    if (track.row < 0) {
-      // First trusted look at a track that got its id blind: match it as a new track would be.
-      this.attachRow(track, embedding, timestamp);
-      this.searchCamera = cameraIndex;
-      const row = this.store.findBest(track.row, track.globalId, this.options.similarityThreshold, this.isFreeInSearchCamera);
-      if (row >= 0) this.switchTrack(track, this.store.ownerOf(row), this.store.lastSimilarity);
-    } else {
-      this.store.blend(track.row, embedding, norm, this.options.embeddingMomentum);
-      this.rowUpdated[track.row] = timestamp;
-      if (this.isReviewDue(track)) this.review(track);
+    if (trusted) this.addEvidence(track, embedding, norm, timestamp);
+    const previous = track.globalId;
+    if (track.globalId === 0) {
+      if (track.evidence >= this.options.minEvidence || timestamp - track.firstSeen >= this.options.maxDeferSeconds) this.decide(track);
+      if (track.globalId === 0) return undefined;
+      return this.assignmentOf(track, false, undefined, true);
     }
-    const changed = track.globalId !== previousGlobalId;
-    return assignmentOf(track, this.identities[track.globalId]!, changed, changed ? previousGlobalId : undefined);
-  }
-
-  /** The current identity of a live track, or undefined when the gallery has no such live track. */
-  get(cameraIndex: number, trackId: number): IdentityAssignment | undefined {
-    const track = this.liveTracks.get(cameraIndex)?.get(trackId);
-    return track === undefined ? undefined : assignmentOf(track, this.identities[track.globalId]!, false);
+    if (trusted) {
+      if (track.blind) this.rematchBlind(track);
+      else if (this.isReviewDue(track)) this.review(track);
+    }
+    const changed = track.globalId !== previous;
+    return this.assignmentOf(track, changed, changed ? previous : undefined);
   }
 
   /**
-   * Marks a track as gone (e.g. removed by its tracker). Its id becomes free in its camera
-   * again, and its smoothed embedding stays with the identity as an exemplar for later
-   * matches (the oldest ended exemplars beyond
-   * {@link IdentityGalleryOptions.maxExemplarsPerIdentity} are dropped). A later `observe` of
-   * the same (camera, track id) starts a new track. Returns false when no such live track existed.
+   * Records that a track was seen (tracked) at `timestamp` without a new embedding: keeps its
+   * time span exact for the co-occurrence rule, and decides a waiting track once
+   * {@link IdentityGalleryOptions.maxDeferSeconds} have passed since it was first seen.
+   * @returns the assignment when this call decided the track's id, else undefined.
    */
-  endTrack(cameraIndex: number, trackId: number): boolean {
-    const cameraTracks = this.liveTracks.get(cameraIndex);
-    const track = cameraTracks?.get(trackId);
-    if (cameraTracks === undefined || track === undefined) return false;
-    cameraTracks.delete(trackId);
-    track.live = false;
-    const identity = this.identities[track.globalId]!;
-    removeItem(identity.liveTracks, track);
-    this.pruneEndedExemplars(identity);
-    return true;
+  touch(cameraIndex: number, trackId: number, timestamp: number): IdentityAssignment | undefined {
+    if (!Number.isFinite(timestamp)) throw new ConfigError('INVALID_OPTION', `touch(): timestamp = ${String(timestamp)} is invalid: it must be a finite number`, { culprit: 'timestamp' });
+    this.tick(timestamp);
+    let track = this.liveTracks.get(cameraIndex)?.get(trackId);
+    if (track === undefined) track = this.startTrack(cameraIndex, trackId, timestamp);
+    track.lastSeen = Math.max(track.lastSeen, timestamp);
+    if (track.globalId !== 0) {
+      this.noteSeen(this.identities.get(track.globalId)!, track);
+      return undefined;
+    }
+    if (timestamp - track.firstSeen < this.options.maxDeferSeconds) return undefined;
+    this.decide(track);
+    return this.assignmentOf(track, false, undefined, true);
+  }
+
+  /** The decided identity of a live track; undefined while undecided or for an unknown track. */
+  get(cameraIndex: number, trackId: number): IdentityAssignment | undefined {
+    const track = this.liveTracks.get(cameraIndex)?.get(trackId);
+    return track === undefined || track.globalId === 0 ? undefined : this.assignmentOf(track, false);
+  }
+
+  /**
+   * Marks a track as gone (removed by its tracker). An undecided track with good crops is
+   * decided now, so its rows can still carry an id; one without any is forgotten. The track's
+   * descriptor stays with its identity as an exemplar, and its time span in its camera is kept
+   * for the co-occurrence rule. A later `observe` of the same (camera, track id) starts a new
+   * track.
+   * @returns the track's final identity, or undefined when it had none (or was unknown).
+   */
+  endTrack(cameraIndex: number, trackId: number): IdentityAssignment | undefined {
+    const track = this.liveTracks.get(cameraIndex)?.get(trackId);
+    if (track === undefined) return undefined;
+    if (track.globalId === 0 && track.evidence > 0) this.decide(track);
+    const assignment = track.globalId === 0 ? undefined : this.assignmentOf(track, false);
+    this.retire(track);
+    this.sweepSometimes();
+    return assignment;
   }
 
   /**
    * Registers a known person ("find this person"): a named identity whose exemplars are the
    * given embeddings (e.g. of a few photos, see {@link registerReferenceImages}). Tracks match
    * it by the same rules as any identity and then carry its name. Registering a name again
-   * adds the embeddings to that person. Reference embeddings are never dropped.
+   * adds the embeddings to that person. Reference persons are never forgotten.
    *
    * @returns the person's global id.
    * @throws ConfigError (`INVALID_OPTION`) for an empty name, no embeddings or an all-zero
@@ -235,174 +253,284 @@ export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
     return identity.globalId;
   }
 
-  /** A plain copy of every identity and track, for reports (JSON-able). */
+  /** A plain copy of every identity and live track, for reports (JSON-able). */
   snapshot(): GallerySnapshot {
-    const identities: GalleryIdentitySnapshot[] = [];
-    for (const identity of this.identities) {
-      if (identity === undefined) continue;
-      const entry: GalleryIdentitySnapshot = {
-        globalId: identity.globalId,
-        cameras: [...identity.cameras].sort((a, b) => a - b),
-        trackCount: identity.trackCount,
-        exemplars: identity.rows.length,
-      };
-      if (identity.name !== undefined) entry.name = identity.name;
-      if (identity.firstSeen !== undefined) entry.firstSeen = identity.firstSeen;
-      if (identity.lastSeen !== undefined) entry.lastSeen = identity.lastSeen;
-      identities.push(entry);
+    const identities: GalleryIdentitySnapshot[] = [...this.identities.values()]
+      .sort((a, b) => a.globalId - b.globalId)
+      .map((identity) => {
+        const entry: GalleryIdentitySnapshot = {
+          globalId: identity.globalId,
+          cameras: [...identity.cameras.entries()]
+            .sort(([a], [b]) => a - b)
+            .map(([cameraIndex, c]): GalleryCameraAppearance => ({ cameraIndex, firstSeen: c.firstSeen, lastSeen: c.lastSeen, trackIds: [...c.trackIds], trackCount: c.trackCount })),
+          trackCount: identity.trackCount,
+          exemplars: identity.rows.length,
+        };
+        if (identity.name !== undefined) entry.name = identity.name;
+        if (identity.firstSeen !== undefined) entry.firstSeen = identity.firstSeen;
+        if (identity.lastSeen !== undefined) entry.lastSeen = identity.lastSeen;
+        return entry;
+      });
+    const tracks: GalleryTrackSnapshot[] = [];
+    for (const cameraTracks of this.liveTracks.values()) {
+      for (const t of cameraTracks.values()) {
+        tracks.push({ cameraIndex: t.cameraIndex, trackId: t.trackId, globalId: t.globalId, similarity: t.similarity, observations: t.observations, trustedObservations: t.evidence, firstSeen: t.firstSeen, lastSeen: t.lastSeen });
+      }
     }
-    const tracks: GalleryTrackSnapshot[] = this.allTracks
-      .map((t) => ({
-        cameraIndex: t.cameraIndex,
-        trackId: t.trackId,
-        globalId: t.globalId,
-        similarity: t.similarity,
-        live: t.live,
-        observations: t.observations,
-        trustedObservations: t.trusted,
-        firstSeen: t.firstSeen,
-        lastSeen: t.lastSeen,
-      }))
-      .sort((a, b) => a.cameraIndex - b.cameraIndex || a.trackId - b.trackId || a.firstSeen - b.firstSeen);
-    return { identities, tracks };
+    tracks.sort((a, b) => a.cameraIndex - b.cameraIndex || a.trackId - b.trackId);
+    return { identities, tracks, evicted: this.evictedCount };
   }
 
-  private startTrack(input: IdentityObservation, trusted: boolean): IdentityAssignment {
-    const track: TrackRecord = {
-      cameraIndex: input.cameraIndex,
-      trackId: input.trackId,
-      globalId: 0,
-      similarity: 1,
-      live: true,
-      observations: 1,
-      trusted: trusted ? 1 : 0,
-      firstSeen: input.timestamp,
-      lastSeen: input.timestamp,
-      row: -1,
-    };
-    let identity: IdentityRecord | undefined;
-    if (trusted) {
-      // Row owner 0 (no identity) until decided; the search skips the query's own row anyway.
-      track.row = this.store.allocate(0, input.embedding);
+  /** Sizes of the internal state (for checks that memory stays bounded on endless jobs). */
+  stats(): GalleryStats {
+    let liveTracks = 0;
+    let pendingTracks = 0;
+    for (const cameraTracks of this.liveTracks.values()) {
+      liveTracks += cameraTracks.size;
+      for (const t of cameraTracks.values()) if (t.globalId === 0) pendingTracks++;
+    }
+    return { identities: this.identities.size, liveTracks, pendingTracks, exemplarRows: this.store.rowCount, storeCapacity: this.store.capacity, evicted: this.evictedCount };
+  }
+
+  // ── tracks ─────────────────────────────────────────────────────────────────
+
+  private startTrack(cameraIndex: number, trackId: number, timestamp: number): TrackRecord {
+    const track: TrackRecord = { cameraIndex, trackId, globalId: 0, similarity: 1, observations: 0, evidence: 0, firstSeen: timestamp, lastSeen: timestamp, row: -1, blind: false };
+    let cameraTracks = this.liveTracks.get(cameraIndex);
+    if (cameraTracks === undefined) this.liveTracks.set(cameraIndex, (cameraTracks = new Map()));
+    cameraTracks.set(trackId, track);
+    this.sweepSometimes();
+    return track;
+  }
+
+  /** Folds one good embedding into the track's descriptor (a mean at first, then an exponential average). */
+  private addEvidence(track: TrackRecord, embedding: Float32Array, norm: number, timestamp: number): void {
+    track.evidence++;
+    if (track.row < 0) {
+      track.row = this.store.allocate(track.globalId, embedding);
       this.rowTrack[track.row] = track;
-      this.rowUpdated[track.row] = input.timestamp;
-      this.searchCamera = input.cameraIndex;
-      const best = this.store.findBest(track.row, 0, this.options.similarityThreshold, this.isFreeInSearchCamera);
+    } else {
+      const meanWindow = 1 / (1 - this.options.embeddingMomentum);
+      const momentum = track.evidence <= meanWindow ? (track.evidence - 1) / track.evidence : this.options.embeddingMomentum;
+      this.store.blend(track.row, embedding, norm, momentum);
+    }
+    this.rowUpdated[track.row] = timestamp;
+  }
+
+  /** Gives an undecided track its id: the best free identity above the threshold, else a new one. */
+  private decide(track: TrackRecord): void {
+    let identity: IdentityRecord | undefined;
+    if (track.row >= 0) {
+      const best = this.search(track, 0, this.options.similarityThreshold);
       if (best >= 0) {
-        identity = this.identities[this.store.ownerOf(best)]!;
+        identity = this.identities.get(this.store.ownerOf(best))!;
         track.similarity = this.store.lastSimilarity;
       }
     }
     identity ??= this.createIdentity();
-    this.joinIdentity(track, identity);
-    let cameraTracks = this.liveTracks.get(track.cameraIndex);
-    if (cameraTracks === undefined) this.liveTracks.set(track.cameraIndex, (cameraTracks = new Map()));
-    cameraTracks.set(track.trackId, track);
-    this.allTracks.push(track);
-
-    const event = { cameraIndex: track.cameraIndex, trackId: track.trackId, globalId: track.globalId, similarity: track.similarity };
+    track.blind = track.row < 0;
+    this.join(track, identity);
+    const event = { cameraIndex: track.cameraIndex, trackId: track.trackId, globalId: identity.globalId, similarity: track.similarity };
     this.emit('assigned', identity.name === undefined ? event : { ...event, name: identity.name });
     if (identity.name !== undefined) this.emit('reference-matched', { ...event, name: identity.name });
-    return assignmentOf(track, identity, false, undefined, true);
   }
 
-  /** Due at `confidentObservations` trusted observations, then every `reevaluateEvery`. */
+  /** A track that founded an identity without appearance, at its first good crop. */
+  private rematchBlind(track: TrackRecord): void {
+    track.blind = false;
+    const own = this.identities.get(track.globalId)!;
+    own.rows.push(track.row);
+    this.store.reassign(track.row, own.globalId);
+    const best = this.search(track, own.globalId, this.options.similarityThreshold);
+    if (best >= 0) this.switchTrack(track, this.store.ownerOf(best), this.store.lastSimilarity);
+  }
+
+  /** Due at `confidentObservations` good crops, then every `reevaluateEvery`. */
   private isReviewDue(track: TrackRecord): boolean {
-    const since = track.trusted - this.options.confidentObservations;
+    const since = track.evidence - this.options.confidentObservations;
     return since >= 0 && since % this.options.reevaluateEvery === 0;
   }
 
   /** Applies the switch rule (see the class description). */
   private review(track: TrackRecord): void {
-    const current = this.identities[track.globalId]!;
+    const current = this.identities.get(track.globalId)!;
     let currentSimilarity = -Infinity;
-    for (const row of current.rows) {
-      if (row !== track.row) currentSimilarity = Math.max(currentSimilarity, this.store.dotRows(track.row, row));
-    }
+    for (const row of current.rows) if (row !== track.row) currentSimilarity = Math.max(currentSimilarity, this.store.dotRows(track.row, row));
     const { similarityThreshold, switchMargin } = this.options;
-    const floor = Math.max(similarityThreshold + switchMargin, currentSimilarity + switchMargin);
-    this.searchCamera = track.cameraIndex;
-    const best = this.store.findBest(track.row, track.globalId, floor, this.isFreeInSearchCamera);
+    const best = this.search(track, track.globalId, Math.max(similarityThreshold + switchMargin, currentSimilarity + switchMargin));
     if (best >= 0) this.switchTrack(track, this.store.ownerOf(best), this.store.lastSimilarity);
   }
 
-  /** Moves a live track (and its exemplar) to another identity and emits `'changed'`. */
-  private switchTrack(track: TrackRecord, globalId: number, similarity: number): void {
-    const from = this.identities[track.globalId]!;
-    const to = this.identities[globalId]!;
-    removeItem(from.liveTracks, track);
-    if (track.row >= 0) removeItem(from.rows, track.row);
-    // An identity that only ever stood for this track is now empty: drop it.
-    if (from.rows.length === 0 && from.liveTracks.length === 0 && from.trackCount === 1 && from.name === undefined) {
-      this.identities[from.globalId] = undefined;
-      this.identityCount--;
-    }
-    const previousGlobalId = track.globalId;
-    track.similarity = similarity;
-    this.joinIdentity(track, to);
-    const event = { cameraIndex: track.cameraIndex, trackId: track.trackId, previousGlobalId, globalId, similarity };
-    this.emit('changed', to.name === undefined ? event : { ...event, name: to.name });
-    if (to.name !== undefined) {
-      this.emit('reference-matched', { cameraIndex: track.cameraIndex, trackId: track.trackId, globalId, name: to.name, similarity });
-    }
+  private search(track: TrackRecord, skipOwner: number, floor: number): number {
+    this.searching = track;
+    const best = this.store.findBest(track.row, skipOwner, floor, this.isFreeForSearch);
+    this.searching = undefined;
+    return best;
   }
 
-  private joinIdentity(track: TrackRecord, identity: IdentityRecord): void {
+  /**
+   * Whether `identity` may take `track`: no other track of the same camera carrying it was
+   * seen while `track` existed (live tracks last seen before it started are taken over).
+   */
+  private isFreeFor(identity: IdentityRecord | undefined, track: TrackRecord): boolean {
+    if (identity === undefined) return false;
+    for (const other of identity.liveTracks) {
+      if (other !== track && other.cameraIndex === track.cameraIndex && other.lastSeen >= track.firstSeen) return false;
+    }
+    const spans = identity.cameras.get(track.cameraIndex)?.ended;
+    if (spans !== undefined) for (let i = 1; i < spans.length; i += 2) if (spans[i]! >= track.firstSeen) return false;
+    return true;
+  }
+
+  /** Moves a decided live track (and its descriptor) to another identity and emits `'changed'`. */
+  private switchTrack(track: TrackRecord, globalId: number, similarity: number): void {
+    const from = this.identities.get(track.globalId)!;
+    const to = this.identities.get(globalId)!;
+    removeItem(from.liveTracks, track);
+    if (track.row >= 0) removeItem(from.rows, track.row);
+    const fromCamera = from.cameras.get(track.cameraIndex)!;
+    fromCamera.trackCount--;
+    removeItem(fromCamera.trackIds, track.trackId);
+    if (fromCamera.trackCount === 0 && fromCamera.ended.length === 0) from.cameras.delete(track.cameraIndex);
+    from.trackCount--;
+    if (from.rows.length === 0 && from.liveTracks.length === 0 && from.trackCount === 0 && from.name === undefined) this.dropIdentity(from);
+    const previousGlobalId = track.globalId;
+    track.similarity = similarity;
+    this.join(track, to);
+    const event = { cameraIndex: track.cameraIndex, trackId: track.trackId, previousGlobalId, globalId, similarity };
+    this.emit('changed', to.name === undefined ? event : { ...event, name: to.name });
+    if (to.name !== undefined) this.emit('reference-matched', { cameraIndex: track.cameraIndex, trackId: track.trackId, globalId, name: to.name, similarity });
+  }
+
+  private join(track: TrackRecord, identity: IdentityRecord): void {
+    // A track of this camera lost before `track` started was the same person: it ends here.
+    for (const other of [...identity.liveTracks]) if (other.cameraIndex === track.cameraIndex) this.retire(other);
     track.globalId = identity.globalId;
     identity.liveTracks.push(track);
     identity.trackCount++;
-    identity.cameras.add(track.cameraIndex);
+    const camera = this.cameraRecord(identity, track);
+    camera.trackCount++;
+    if (camera.trackIds.length < MAX_LISTED_TRACKS) camera.trackIds.push(track.trackId);
     if (track.row >= 0) {
       this.store.reassign(track.row, identity.globalId);
       identity.rows.push(track.row);
     }
-    this.noteSeen(identity, track.lastSeen);
-    identity.firstSeen = Math.min(identity.firstSeen ?? track.firstSeen, track.firstSeen);
+    this.noteSeen(identity, track);
   }
 
-  private attachRow(track: TrackRecord, embedding: Float32Array, timestamp: number): void {
-    const identity = this.identities[track.globalId]!;
-    track.row = this.store.allocate(identity.globalId, embedding);
-    this.rowTrack[track.row] = track;
-    this.rowUpdated[track.row] = timestamp;
-    identity.rows.push(track.row);
+  /** Ends a live track: its span is kept for co-occurrence, its descriptor as an exemplar. */
+  private retire(track: TrackRecord): void {
+    const cameraTracks = this.liveTracks.get(track.cameraIndex);
+    cameraTracks?.delete(track.trackId);
+    if (cameraTracks?.size === 0) this.liveTracks.delete(track.cameraIndex);
+    const identity = this.identities.get(track.globalId);
+    if (identity === undefined) {
+      if (track.row >= 0) this.freeRow(track.row); // undecided: nothing keeps it
+      return;
+    }
+    removeItem(identity.liveTracks, track);
+    if (track.row >= 0) this.rowTrack[track.row] = null;
+    const spans = this.cameraRecord(identity, track).ended;
+    spans.push(track.firstSeen, track.lastSeen);
+    if (spans.length > 2 * ENDED_SPANS_KEPT) spans.splice(0, 2);
+    this.pruneEndedExemplars(identity);
   }
+
+  // ── identities ─────────────────────────────────────────────────────────────
 
   private createIdentity(name?: string): IdentityRecord {
-    const identity: IdentityRecord = {
-      globalId: this.identities.length,
-      rows: [],
-      liveTracks: [],
-      cameras: new Set(),
-      trackCount: 0,
-      ...(name === undefined ? {} : { name }),
-    };
-    this.identities.push(identity);
-    this.identityCount++;
+    const identity: IdentityRecord = { globalId: this.nextGlobalId++, rows: [], liveTracks: [], cameras: new Map(), trackCount: 0, ...(name === undefined ? {} : { name }) };
+    this.identities.set(identity.globalId, identity);
     if (name !== undefined) this.identityByName.set(name, identity);
     return identity;
   }
 
-  /** Keeps at most `maxExemplarsPerIdentity` exemplars of ended tracks, dropping the least recently updated. */
+  private cameraRecord(identity: IdentityRecord, track: TrackRecord): CameraRecord {
+    let camera = identity.cameras.get(track.cameraIndex);
+    if (camera === undefined) {
+      camera = { firstSeen: track.firstSeen, lastSeen: track.lastSeen, trackIds: [], trackCount: 0, ended: [] };
+      identity.cameras.set(track.cameraIndex, camera);
+    }
+    return camera;
+  }
+
+  private noteSeen(identity: IdentityRecord, track: TrackRecord): void {
+    identity.firstSeen = Math.min(identity.firstSeen ?? track.firstSeen, track.firstSeen);
+    identity.lastSeen = Math.max(identity.lastSeen ?? track.lastSeen, track.lastSeen);
+    const camera = this.cameraRecord(identity, track);
+    camera.firstSeen = Math.min(camera.firstSeen, track.firstSeen);
+    camera.lastSeen = Math.max(camera.lastSeen, track.lastSeen);
+  }
+
+  /** Keeps at most `maxExemplarsPerIdentity` descriptors of ended tracks, dropping the least recently updated. */
   private pruneEndedExemplars(identity: IdentityRecord): void {
     for (;;) {
       let ended = 0;
       let oldest = -1;
       for (const row of identity.rows) {
-        const owner = this.rowTrack[row];
-        if (owner === null || owner === undefined || owner.live) continue;
+        if (this.rowTrack[row] !== null || this.rowUpdated[row] === -Infinity) continue; // live track, or a reference
         ended++;
         if (oldest < 0 || this.rowUpdated[row]! < this.rowUpdated[oldest]! || (this.rowUpdated[row] === this.rowUpdated[oldest] && row < oldest)) oldest = row;
       }
       if (ended <= this.options.maxExemplarsPerIdentity) return;
       removeItem(identity.rows, oldest);
-      this.rowTrack[oldest] = null;
-      this.store.release(oldest);
+      this.freeRow(oldest);
     }
   }
 
-  private noteSeen(identity: IdentityRecord, timestamp: number): void {
-    identity.lastSeen = Math.max(identity.lastSeen ?? timestamp, timestamp);
+  private freeRow(row: number): void {
+    this.rowTrack[row] = null;
+    this.store.release(row);
+  }
+
+  private dropIdentity(identity: IdentityRecord): void {
+    for (const row of identity.rows) this.freeRow(row);
+    this.identities.delete(identity.globalId);
+    if (identity.name !== undefined) this.identityByName.delete(identity.name);
+  }
+
+  // ── eviction ───────────────────────────────────────────────────────────────
+
+  private tick(timestamp: number): void {
+    if (timestamp > this.now) this.now = timestamp;
+  }
+
+  private sweepSometimes(): void {
+    if (++this.operations % SWEEP_EVERY === 0 || this.identities.size > this.options.maxIdentities) this.sweep();
+  }
+
+  /** Forgets identities unseen for `identityTtlSeconds`, then the least recently seen beyond `maxIdentities`. */
+  private sweep(): void {
+    const { identityTtlSeconds, maxIdentities } = this.options;
+    const candidates: IdentityRecord[] = [];
+    for (const identity of this.identities.values()) {
+      if (identity.name !== undefined || identity.liveTracks.length > 0) continue;
+      if (this.now - (identity.lastSeen ?? -Infinity) > identityTtlSeconds) this.evict(identity);
+      else candidates.push(identity);
+    }
+    let excess = this.identities.size - maxIdentities;
+    if (excess <= 0) return;
+    candidates.sort((a, b) => (a.lastSeen ?? -Infinity) - (b.lastSeen ?? -Infinity) || a.globalId - b.globalId);
+    for (const identity of candidates) {
+      if (excess-- <= 0) break;
+      this.evict(identity);
+    }
+  }
+
+  private evict(identity: IdentityRecord): void {
+    this.dropIdentity(identity);
+    this.evictedCount++;
+    this.emit('evicted', { globalId: identity.globalId });
+  }
+
+  // ── helpers ────────────────────────────────────────────────────────────────
+
+  private assignmentOf(track: TrackRecord, changed: boolean, previousGlobalId?: number, isNew = false): IdentityAssignment {
+    const identity = this.identities.get(track.globalId);
+    const assignment: IdentityAssignment = { globalId: track.globalId, similarity: track.similarity, isNew, changed };
+    if (identity?.name !== undefined) assignment.name = identity.name;
+    if (previousGlobalId !== undefined) assignment.previousGlobalId = previousGlobalId;
+    return assignment;
   }
 
   private checkObservation(input: IdentityObservation): void {
@@ -439,13 +567,6 @@ function embeddingNorm(embedding: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < embedding.length; i++) sum += embedding[i]! * embedding[i]!;
   return Number.isFinite(sum) ? Math.sqrt(sum) : Number.NaN;
-}
-
-function assignmentOf(track: TrackRecord, identity: IdentityRecord, changed: boolean, previousGlobalId?: number, isNew = false): IdentityAssignment {
-  const assignment: IdentityAssignment = { globalId: track.globalId, similarity: track.similarity, isNew, changed };
-  if (identity.name !== undefined) assignment.name = identity.name;
-  if (previousGlobalId !== undefined) assignment.previousGlobalId = previousGlobalId;
-  return assignment;
 }
 
 function removeItem<T>(list: T[], item: T): void {

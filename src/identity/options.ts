@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 
 /**
  * Options of an {@link IdentityGallery}. Every field is optional when passed to the constructor;
- * the defaults suit OSNet x0.25 embeddings of people seen by fixed surveillance cameras.
+ * the defaults suit OSNet embeddings of people seen by fixed surveillance cameras.
  */
 export interface IdentityGalleryOptions {
   /**
@@ -11,18 +11,32 @@ export interface IdentityGalleryOptions {
    *
    * Raising it splits one person into several ids more often (a person seen from another
    * camera angle looks different); lowering it merges different people who dress alike.
-   * For scale: with OSNet x0.25 on crops of one store seen from six angles, the same person
-   * scored 0.51–0.86 across cameras while two different women with long dark hair and jeans
-   * scored 0.80, so no threshold separated every pair; 0.85 made no false merge there.
-   * Must lie in [0, 1].
+   * Similarities are between track descriptors (the mean of several good crops), which are
+   * steadier than single crops. Must lie in [0, 1].
    * @default 0.8
    */
   similarityThreshold: number;
 
   /**
-   * Narrowest box (pixels, `x2 - x1`) whose embedding is trusted. Observations of narrower
-   * boxes keep the track's id but do not change its appearance: tiny crops upscaled to the
-   * ReID input size give embeddings that match anyone.
+   * Good crops a track collects before its global id is decided. One crop is often spoilt by
+   * blur, a turn or a passer-by; a few averaged give a descriptor that matches the right
+   * person. Higher values decide later and surer (see {@link maxDeferSeconds}).
+   * @default 3
+   */
+  minEvidence: number;
+
+  /**
+   * Longest a track waits for {@link minEvidence} good crops: after this many seconds (of the
+   * job's clock) it is decided on what it has — with no good crop at all it gets a new id of
+   * its own, matched again at its first good crop.
+   * @default 1
+   */
+  maxDeferSeconds: number;
+
+  /**
+   * Narrowest box (pixels, `x2 - x1`) whose embedding is trusted, when the caller does not
+   * judge the crop itself (`trusted` of the observation). Tiny crops upscaled to the ReID
+   * input size give embeddings that match anyone.
    * @default 16
    */
   minBoxWidth: number;
@@ -34,67 +48,76 @@ export interface IdentityGalleryOptions {
   minBoxHeight: number;
 
   /**
-   * Lowest detection score whose embedding is trusted. Low-score detections are often
-   * occluded or cut by the frame edge, so their crops show other people or background.
+   * Lowest detection score whose embedding is trusted (when the caller does not judge the
+   * crop). Low-score detections are often occluded or cut by the frame edge.
    * @default 0.5
    */
   minDetectionScore: number;
 
   /**
-   * Weight of a track's past appearance when a new trusted embedding arrives:
-   * `smoothed = momentum · smoothed + (1 − momentum) · new`, then re-normalised (as BoT-SORT).
-   * Higher values resist a few bad crops (occlusion, motion blur) but follow real changes
-   * (turning round, taking off a jacket) slowly. Must lie in [0, 1).
+   * A track's descriptor is the mean of its first `1 / (1 − momentum)` good embeddings, then an
+   * exponential average with this weight on the past (as BoT-SORT): higher values resist a
+   * few bad crops, lower ones follow real changes (a jacket taken off) sooner. In [0, 1).
    * @default 0.9
    */
   embeddingMomentum: number;
 
   /**
-   * How many appearances of ended tracks each identity keeps. An identity is matched by the
-   * best of its exemplars (one per contributing track, plus any reference embeddings), so a
-   * person seen from several cameras stays recognisable from each of them. When a track ends
-   * and the identity holds more ended-track exemplars than this, the least recently updated
-   * one is dropped. Live tracks always keep their own exemplar. More exemplars widen the
-   * match (better recall across views) and make each search proportionally slower.
+   * Descriptors of ended tracks each identity keeps. An identity is matched by the best of
+   * its exemplars (its tracks' descriptors and any reference embeddings), so a person seen by
+   * several cameras stays recognisable from each. More exemplars widen the match and make
+   * each search proportionally slower.
    * @default 4
    */
   maxExemplarsPerIdentity: number;
 
   /**
-   * Trusted observations after which a track is *confident*: only then may it switch from its
-   * global id to another one (see {@link switchMargin}). A small value corrects a wrong first
-   * guess sooner but lets a few unlucky crops move a track between people.
+   * Good crops a track must have before it may switch to another identity (see {@link switchMargin}).
    * @default 5
    */
   confidentObservations: number;
 
   /**
-   * Once confident, a track's id is reviewed at every this many trusted observations
-   * (at `confidentObservations`, `confidentObservations + reevaluateEvery`, …). Each review
-   * is one gallery search; smaller values react faster and cost more CPU.
+   * Once confident, a track's id is reviewed at every this many good crops. Each review is
+   * one gallery search; smaller values react faster and cost more CPU.
    * @default 10
    */
   reevaluateEvery: number;
 
   /**
-   * Hysteresis of the switch rule. At a review, a track moves to another identity only when
-   * its similarity to that identity is at least `similarityThreshold + switchMargin` and at
-   * least `switchMargin` above its similarity to its current identity. Larger margins mean
-   * fewer, surer switches. Must lie in [0, 1].
+   * Hysteresis of the switch rule: a track moves to another identity only when its similarity
+   * to it is at least `similarityThreshold + switchMargin` and at least `switchMargin` above its
+   * similarity to its current identity. In [0, 1].
    * @default 0.05
    */
   switchMargin: number;
 
   /**
-   * Length of the embeddings (512 for the OSNet models). Every embedding given to the
-   * gallery must have exactly this many values.
+   * Seconds (job clock) after which an identity no track has carried is forgotten: it leaves
+   * the search and its memory is freed, so a camera running for days stays bounded. A person
+   * coming back later gets a new id. Reference persons are never forgotten. `Infinity` keeps
+   * identities until {@link maxIdentities} pushes them out.
+   * @default 21600 (6 hours)
+   */
+  identityTtlSeconds: number;
+
+  /**
+   * Most identities kept at once; beyond it the least recently seen ones without a live track
+   * are forgotten first. Each costs about `maxExemplarsPerIdentity` × 2 KB (512-d).
+   * @default 5000
+   */
+  maxIdentities: number;
+
+  /**
+   * Length of the embeddings (512 for OSNet, 256 for retail-0287). Every embedding given to
+   * the gallery must have exactly this many values.
    * @default 512
    */
   embeddingDimension: number;
 
   /**
-   * Exemplar rows allocated up front. Storage doubles when full, so this only avoids a few
-   * early copies when the expected crowd is known.
+   * Exemplar rows allocated up front. Storage doubles when full (and freed rows are reused
+   * first), so this only avoids a few early copies when the expected crowd is known.
    * @default 256
    */
   initialCapacity: number;
@@ -103,6 +126,8 @@ export interface IdentityGalleryOptions {
 /** The defaults of every {@link IdentityGalleryOptions} field. */
 export const DEFAULT_IDENTITY_GALLERY_OPTIONS: Readonly<IdentityGalleryOptions> = Object.freeze({
   similarityThreshold: 0.8,
+  minEvidence: 3,
+  maxDeferSeconds: 1,
   minBoxWidth: 16,
   minBoxHeight: 32,
   minDetectionScore: 0.5,
@@ -111,14 +136,18 @@ export const DEFAULT_IDENTITY_GALLERY_OPTIONS: Readonly<IdentityGalleryOptions> 
   confidentObservations: 5,
   reevaluateEvery: 10,
   switchMargin: 0.05,
+  identityTtlSeconds: 21_600,
+  maxIdentities: 5000,
   embeddingDimension: 512,
   initialCapacity: 256,
 });
 
-type NumberRule = { min: number; max: number; maxExclusive?: boolean; integer?: boolean };
+type NumberRule = { min: number; max: number; maxExclusive?: boolean; integer?: boolean; infinite?: boolean };
 
 const RULES: Record<keyof IdentityGalleryOptions, NumberRule> = {
   similarityThreshold: { min: 0, max: 1 },
+  minEvidence: { min: 1, max: 1000, integer: true },
+  maxDeferSeconds: { min: 0, max: 3600 },
   minBoxWidth: { min: 0, max: Infinity },
   minBoxHeight: { min: 0, max: Infinity },
   minDetectionScore: { min: 0, max: 1 },
@@ -127,6 +156,8 @@ const RULES: Record<keyof IdentityGalleryOptions, NumberRule> = {
   confidentObservations: { min: 1, max: Infinity, integer: true },
   reevaluateEvery: { min: 1, max: Infinity, integer: true },
   switchMargin: { min: 0, max: 1 },
+  identityTtlSeconds: { min: 0, max: Infinity, infinite: true },
+  maxIdentities: { min: 1, max: Infinity, integer: true, infinite: true },
   embeddingDimension: { min: 1, max: Infinity, integer: true },
   initialCapacity: { min: 1, max: Infinity, integer: true },
 };
@@ -141,13 +172,13 @@ export function resolveIdentityGalleryOptions(options: Partial<IdentityGalleryOp
       throw new ConfigError('INVALID_OPTION', `unknown identity gallery option "${key}"; known options: ${Object.keys(RULES).join(', ')}`, { culprit: key });
     }
     const upper = rule.maxExclusive ? `< ${rule.max}` : `≤ ${rule.max}`;
-    const wanted = `${rule.integer ? 'an integer' : 'a number'} ≥ ${rule.min}${rule.max === Infinity ? '' : ` and ${upper}`}`;
+    const wanted = `${rule.integer ? 'an integer' : 'a number'} ≥ ${rule.min}${rule.max === Infinity ? '' : ` and ${upper}`}${rule.infinite ? ', or Infinity' : ''}`;
     const ok =
       typeof value === 'number' &&
       !Number.isNaN(value) &&
       value >= rule.min &&
       (rule.maxExclusive ? value < rule.max : value <= rule.max) &&
-      (!rule.integer || Number.isInteger(value));
+      (!rule.integer || Number.isInteger(value) || (rule.infinite === true && value === Infinity));
     if (!ok) {
       throw new ConfigError('INVALID_OPTION', `identity gallery option ${key} = ${String(value)} is invalid: it must be ${wanted}`, { culprit: key });
     }

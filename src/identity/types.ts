@@ -17,6 +17,12 @@ export interface IdentityObservation {
   /** Detection score in [0, 1]; decides, with the box size, whether the embedding is trusted. */
   score: number;
   /**
+   * The caller's own verdict on the crop (the pipeline checks size, aspect, score, overlap
+   * with other people and the frame edge). When given it replaces the gallery's size and
+   * score gates. An untrusted observation keeps the track alive but adds no appearance.
+   */
+  trusted?: boolean;
+  /**
    * Time of the observation in any unit that increases (frame pts in seconds, `Date.now()`…).
    * Only used to order exemplars and in {@link IdentityGallery.snapshot}.
    */
@@ -35,8 +41,8 @@ export interface IdentityAssignment {
   /** Name of the reference person behind this identity, when it has one. */
   name?: string;
   /**
-   * True on the first observation of this local track: the call that gave it its first
-   * global id (an existing one or a new one). The `'assigned'` event fires at the same time.
+   * True on the call that decided this local track's first global id (an existing one or a
+   * new one). The `'assigned'` event fires at the same time.
    */
   isNew: boolean;
   /** True when this observation moved the track to another global id. */
@@ -83,16 +89,17 @@ export type IdentityGalleryEvents = {
   changed: (event: IdentityChangedEvent) => void;
   /** A local track was assigned or switched to the identity of a registered reference person. */
   'reference-matched': (event: ReferenceMatchedEvent) => void;
+  /** An identity was forgotten (not seen for identityTtlSeconds, or pushed out by maxIdentities). */
+  evicted: (event: { globalId: number }) => void;
 };
 
-/** One local track in a {@link GallerySnapshot}. */
+/** One local track in a {@link GallerySnapshot} (live tracks only: ended ones are summarised per identity). */
 export interface GalleryTrackSnapshot {
   cameraIndex: number;
   trackId: number;
+  /** 0 while the track's identity is not decided yet. */
   globalId: number;
   similarity: number;
-  /** False once {@link IdentityGallery.endTrack} was called. */
-  live: boolean;
   observations: number;
   /** Observations whose embedding passed the quality gates. */
   trustedObservations: number;
@@ -100,15 +107,29 @@ export interface GalleryTrackSnapshot {
   lastSeen: number;
 }
 
+/** Where and when one identity was seen by one camera. */
+export interface GalleryCameraAppearance {
+  cameraIndex: number;
+  firstSeen: number;
+  lastSeen: number;
+  /** Local tracks of this camera that carried the identity, oldest first (the first {@link MAX_LISTED_TRACKS}). */
+  trackIds: number[];
+  /** How many tracks of this camera carried it (may exceed `trackIds.length`). */
+  trackCount: number;
+}
+
+/** Track ids listed per identity and camera; more are only counted. */
+export const MAX_LISTED_TRACKS = 50;
+
 /** One global identity in a {@link GallerySnapshot}. */
 export interface GalleryIdentitySnapshot {
   globalId: number;
   name?: string;
-  /** Cameras where a track of this identity was seen, ascending. */
-  cameras: number[];
+  /** Per camera where a track of this identity was seen, ascending by camera. */
+  cameras: GalleryCameraAppearance[];
   /** How many local tracks ever carried this id (live or ended). */
   trackCount: number;
-  /** Appearance exemplars held now (tracks' smoothed embeddings plus reference embeddings). */
+  /** Appearance exemplars held now (tracks' descriptors plus reference embeddings). */
   exemplars: number;
   /** Earliest and latest observation timestamps; undefined for a reference never seen. */
   firstSeen?: number;
@@ -117,8 +138,21 @@ export interface GalleryIdentitySnapshot {
 
 /** A plain, JSON-able copy of the gallery state, for reports. */
 export interface GallerySnapshot {
-  /** Identities in ascending id order (ids left empty by switches are omitted). */
+  /** Identities in ascending id order (ids left empty by switches, and forgotten ones, are omitted). */
   identities: GalleryIdentitySnapshot[];
-  /** Tracks in (camera, track id) order, ended ones included. */
+  /** Live tracks in (camera, track id) order. */
   tracks: GalleryTrackSnapshot[];
+  /** Identities forgotten so far (see identityTtlSeconds / maxIdentities). */
+  evicted: number;
+}
+
+/** Sizes of the gallery's state, for checks that memory stays bounded. */
+export interface GalleryStats {
+  identities: number;
+  liveTracks: number;
+  pendingTracks: number;
+  exemplarRows: number;
+  /** Rows allocated in the exemplar store (grows by doubling, never shrinks). */
+  storeCapacity: number;
+  evicted: number;
 }

@@ -11,8 +11,11 @@ import { StreamReader } from '../streams/stream-reader.js';
 import { ByteTracker } from '../tracking/byte-tracker.js';
 import type { ByteTrackerOptions } from '../tracking/options.js';
 import type { IdentityGallery } from '../identity/gallery.js';
-import { ZoneMonitor, type ZoneDefinition } from '../zones/index.js';
+import { ZoneMonitor, type LineDefinition, type ZoneDefinition } from '../zones/index.js';
+import { DEFAULT_CROP_QUALITY } from '../identity/crop-quality.js';
 import { FrameAnnotator } from '../output/annotator.js';
+import { CameraIdentityAlbum } from '../output/identity-album.js';
+import { writeIdentityPart } from './identities.js';
 import { finaliseCameraOutputs, openCameraOutputs, type CameraOutputs } from './camera-outputs.js';
 import { CameraStatus } from './camera-status.js';
 import { CameraWorker, emptyStageTimings, type LoopOutcome } from './camera-worker.js';
@@ -32,6 +35,7 @@ export interface CameraSessionContext {
   cameraIndex: number;
   source: PlannedSource;
   zones: readonly ZoneDefinition[];
+  lines: readonly LineDefinition[];
   config: PipelineConfig;
   trackerOptions: ByteTrackerOptions;
   models: LoadedModels;
@@ -66,12 +70,15 @@ export class CameraSession {
   private failure: MulticamReidError | undefined;
   private worker: CameraWorker | undefined;
   private outputs: CameraOutputs | undefined;
+  private readonly album: CameraIdentityAlbum;
   private runPromise: Promise<CameraResult> | undefined;
   /** Stage timings of the loop (zeros before it ran). */
   stages: StageTimings = emptyStageTimings();
 
+
   constructor(private readonly ctx: CameraSessionContext) {
     this.cameraIndex = ctx.cameraIndex;
+    this.album = new CameraIdentityAlbum(ctx.cameraIndex);
     this.status = new CameraStatus(ctx.cameraIndex, ctx.source.display, (event) => ctx.emit('camera:status', event), ctx.redact);
     this.stop.follow(ctx.jobSignal);
   }
@@ -173,7 +180,8 @@ export class CameraSession {
       crf: cfg.output.videoCrf,
       ffmpegPath: cfg.streams.ffmpegPath,
     });
-    const zoneMonitor = new ZoneMonitor(this.ctx.zones, { frameWidth: props.width, frameHeight: props.height });
+    const zoneMonitor = new ZoneMonitor(this.ctx.zones, { frameWidth: props.width, frameHeight: props.height, lines: this.ctx.lines });
+    const fps = props.fps > 0 ? props.fps : 25;
     const wantAnnotator = outputs.video !== undefined || this.ctx.previewInterval !== undefined;
     this.worker = new CameraWorker({
       cameraIndex: this.cameraIndex,
@@ -187,12 +195,27 @@ export class CameraSession {
       zoneMonitor,
       annotator: wantAnnotator ? new FrameAnnotator(props.width, props.height) : undefined,
       outputs,
+      album: this.album,
+      cropQuality: { ...DEFAULT_CROP_QUALITY, minWidth: cfg.reid.minCropWidth, minHeight: cfg.reid.minCropHeight, minScore: this.ctx.gallery?.options.minDetectionScore ?? DEFAULT_CROP_QUALITY.minScore },
+      csvDelayFrames: this.csvDelayFrames(fps),
       detectionStride: this.ctx.detectionStride,
       similarityThreshold: this.ctx.similarityThreshold,
       previewInterval: this.ctx.previewInterval,
       emit: this.ctx.emit,
     });
     return outputs;
+  }
+
+  /**
+   * Frames the CSV lags behind processing: long enough for a new track's id to be decided
+   * (minEvidence crops one ReID interval apart, or maxDeferSeconds), so its first rows carry it.
+   */
+  private csvDelayFrames(fps: number): number {
+    const gallery = this.ctx.gallery;
+    if (gallery === undefined) return 0;
+    const { minEvidence, maxDeferSeconds } = gallery.options;
+    const interval = this.ctx.config.reid.uncertainInterval * this.ctx.detectionStride;
+    return Math.max(minEvidence * interval, Math.ceil(maxDeferSeconds * fps) + interval) + 1;
   }
 
   /** Closes the zone visits, the CSV, the MP4 and writes the zone report; records the result. */
@@ -209,9 +232,10 @@ export class CameraSession {
     const worker = this.worker;
     if (worker !== undefined && this.outputs !== undefined) {
       try {
-        worker.finishZones();
+        await worker.finish();
       } catch (error) {
-        this.ctx.warnings.warn(`closing zone visits failed: ${(error as Error).message}`, this.cameraIndex, 'INTERNAL');
+        const failure = toLibraryError(error, `ending camera ${this.cameraIndex}`);
+        this.ctx.warnings.warn(failure.message, this.cameraIndex, failure.code);
       }
       const c = worker.counters;
       result.detectedFrames = c.detectedFrames;
@@ -226,6 +250,7 @@ export class CameraSession {
       );
       result.framesRepeated = this.outputs.video?.framesRepeated ?? 0;
       result.videoStartTime = this.outputs.video?.startTime ?? 0;
+      await this.writeIdentities(path.dirname(dir));
     } else {
       // Never started (source never came, outputs failed): still leave a CSV header and a report.
       await writeEmptyOutputs(dir, this.ctx, result).catch((error: unknown) =>
@@ -234,6 +259,17 @@ export class CameraSession {
     }
     if (this.failure !== undefined) result.error = { code: this.failure.code, message: this.ctx.redact(this.failure.message) };
     return result;
+  }
+
+  /** This camera's part of `identities.json` and its crops, in the job folder (merged by the job). */
+  private async writeIdentities(jobDir: string): Promise<void> {
+    if (this.album.size === 0) return;
+    try {
+      const entries = await this.album.write(jobDir);
+      await writeIdentityPart(jobDir, this.cameraIndex, entries);
+    } catch (error) {
+      this.ctx.warnings.warn(`writing the identities of camera ${this.cameraIndex} failed: ${(error as Error).message}`, this.cameraIndex, 'OUTPUT_FAILED');
+    }
   }
 
   private stopReason(outcome: LoopOutcome): CameraStopReason {

@@ -15,9 +15,13 @@ import type { ByteTracker } from '../tracking/byte-tracker.js';
 import type { Track, TrackerUpdate } from '../tracking/types.js';
 import type { IdentityGallery } from '../identity/gallery.js';
 import type { IdentityAssignment } from '../identity/types.js';
-import type { ZoneEvent, ZoneMonitor } from '../zones/index.js';
+import { judgeCrop, type CropQualityOptions } from '../identity/crop-quality.js';
+import type { ZoneEvent, ZoneMonitor, ZoneTrackInput } from '../zones/index.js';
 import type { FrameAnnotator, OverlayBox, OverlayZone } from '../output/annotator.js';
+import { copyCrop, type CameraIdentityAlbum, type CropImage } from '../output/identity-album.js';
+import type { TrackCsvRow } from '../output/tracks-csv.js';
 import type { CameraOutputs } from './camera-outputs.js';
+import { LateRows } from './late-rows.js';
 import type { CameraStatus } from './camera-status.js';
 import type { EmitFn, StageTimings } from './events.js';
 import type { ReidGate } from './reid-gate.js';
@@ -36,6 +40,12 @@ export interface CameraWorkerParts {
   annotator?: FrameAnnotator;
   /** The camera's CSV and video writers (closed by the session, not by the loop). */
   outputs: CameraOutputs;
+  /** Where ended tracks leave their identity and best crop (`identities.json`). */
+  album: CameraIdentityAlbum;
+  /** The rules of a good ReID crop. */
+  cropQuality: Readonly<CropQualityOptions>;
+  /** Frames the CSV is written behind processing, so a track's first rows carry its settled id. */
+  csvDelayFrames: number;
   detectionStride: number;
   similarityThreshold: number;
   previewInterval?: number;
@@ -84,6 +94,7 @@ export interface FrameProcessedMessage {
  */
 export const FRAME_PROCESSED_CHANNEL = 'multicam-reid:frame-processed';
 const frameProcessed = diagnosticsChannel.channel(FRAME_PROCESSED_CHANNEL);
+const NO_DETECTIONS: Detection[] = [];
 
 /** A frame taken from the reader, with its detection already under way when it is a detection frame. */
 interface PreparedFrame {
@@ -94,16 +105,35 @@ interface PreparedFrame {
 /** How close to the threshold a similarity must be for the identity to stay "uncertain". */
 const UNCERTAIN_MARGIN = 0.05;
 
+/** What the loop remembers of one track while it is held by the tracker (and a little after, for the late CSV rows). */
+interface TrackMemo {
+  /** The identity last announced, once decided. */
+  identity?: IdentityAssignment;
+  firstSeen: number;
+  lastSeen: number;
+  /** Best good crop so far, for `identities/`. */
+  crop?: CropImage;
+  /** The tracker holds it as lost (occluded). */
+  lost: boolean;
+  /** Set when the tracker removed it: forgotten once the late CSV rows are written. */
+  removedAtFrame?: number;
+  /** The last box it had, for the zone monitor while it is lost. */
+  box: ZoneTrackInput;
+}
+
 export class CameraWorker {
   readonly counters: CameraCounters = { detectedFrames: 0, detections: 0, confirmedTracks: 0, globalIds: new Set(), globalIdsTruncated: false, stages: emptyStageTimings() };
   private lastPreviewAt = 0;
   /** Zone polygons as drawn on the video; only their counts change per frame. */
   private readonly overlayZones: OverlayZone[];
-  /** The global id last announced per local track, so each assignment and switch is announced once. */
-  private readonly announcedIds = new Map<number, number>();
+  /** Every track the tracker holds (tracked or lost), plus removed ones until their late rows are out. */
+  private readonly tracks = new Map<number, TrackMemo>();
+  private readonly csv: LateRows;
+  private lastFrameIndex = -1;
 
   constructor(readonly parts: CameraWorkerParts) {
     this.overlayZones = parts.zoneMonitor.pixelZones.map((z) => ({ name: z.name, polygon: z.polygon, color: z.color, count: 0 }));
+    this.csv = new LateRows(parts.outputs.csv, parts.csvDelayFrames, (trackId) => this.tracks.get(trackId)?.identity);
   }
 
   /**
@@ -137,9 +167,14 @@ export class CameraWorker {
     }
   }
 
-  /** Closes the zone visits still open at the end of the camera's run. */
-  finishZones(): void {
-    for (const event of this.parts.zoneMonitor.finish(this.parts.status.position)) this.emitZoneEvent(event);
+  /**
+   * Ends the camera's run: every track still held ends (its identity decided, its crop in the
+   * album), the zone visits still open close, and the late CSV rows are written.
+   */
+  async finish(): Promise<void> {
+    for (const [trackId, memo] of this.tracks) if (memo.removedAtFrame === undefined) this.endTrack(trackId, memo, this.lastFrameIndex);
+    for (const event of this.parts.zoneMonitor.finish()) this.emitZoneEvent(event);
+    await this.csv.flush();
   }
 
   /** Reads the next frame and, on a detection frame, starts its detection at once. */
@@ -160,9 +195,10 @@ export class CameraWorker {
 
     let t = performance.now();
     let update: TrackerUpdate;
+    let detections: Detection[] = NO_DETECTIONS;
     if (pendingDetections !== undefined) {
       // Wall time this camera waits for its detections (they started while the previous frame was processed).
-      const detections = await pendingDetections;
+      detections = await pendingDetections;
       stages.detect += performance.now() - t;
       this.counters.detectedFrames += 1;
       this.counters.detections += detections.length;
@@ -172,22 +208,54 @@ export class CameraWorker {
       update = p.tracker.advance();
     }
     stages.track += performance.now() - t;
-    this.emitTrackChanges(update, frame);
+    this.lastFrameIndex = frame.frameIndex;
+    this.followTracks(update, frame);
 
-    if (p.embedder !== undefined && p.gallery !== undefined) await this.updateIdentities(frame, update.active);
+    if (p.embedder !== undefined && p.gallery !== undefined) await this.updateIdentities(frame, update.active, detections);
 
     t = performance.now();
-    const identities = update.active.map((track) => p.gallery?.get(p.cameraIndex, track.id));
-    const zoneInput = update.active.map((track, i) => ({ id: track.id, globalId: identities[i]?.globalId, x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, confirmed: track.confirmed }));
-    for (const event of p.zoneMonitor.update(zoneInput, frame.frameIndex, frame.pts)) this.emitZoneEvent(event);
+    const held: ZoneTrackInput[] = [];
+    for (const memo of this.tracks.values()) if (memo.removedAtFrame === undefined) held.push(memo.box);
+    for (const event of p.zoneMonitor.update(held, frame.frameIndex, frame.pts)) this.emitZoneEvent(event);
+    for (const crossing of p.zoneMonitor.lastCrossings) p.emit('line:cross', { cameraIndex: p.cameraIndex, ...crossing });
+    for (const track of update.removed) for (const event of p.zoneMonitor.removeTrack(track.id)) this.emitZoneEvent(event);
     stages.zones += performance.now() - t;
 
-    await this.writeOutputs(frame, update.active, identities);
+    await this.writeOutputs(frame, update.active);
+    this.forgetWrittenTracks(frame.frameIndex);
     if (frameProcessed.hasSubscribers) {
       const message: FrameProcessedMessage = { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, capturedAt: frame.capturedAt, processedAt: Date.now(), detected: pendingDetections !== undefined };
       frameProcessed.publish(message);
     }
     p.status.frameProcessed(frame.pts, update.active.length);
+  }
+
+  /** Keeps {@link tracks} in step with the tracker, and announces its changes. */
+  private followTracks(update: TrackerUpdate, frame: Frame): void {
+    for (const track of update.active) {
+      let memo = this.tracks.get(track.id);
+      if (memo === undefined || memo.removedAtFrame !== undefined) {
+        memo = { firstSeen: frame.pts, lastSeen: frame.pts, lost: false, box: { id: track.id, x1: 0, y1: 0, x2: 0, y2: 0, confirmed: true } };
+        this.tracks.set(track.id, memo);
+      }
+      memo.lost = false;
+      memo.lastSeen = frame.pts;
+      memo.box = { id: track.id, globalId: memo.identity?.globalId, x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, confirmed: track.confirmed };
+    }
+    for (const track of update.lost) {
+      const memo = this.tracks.get(track.id);
+      if (memo === undefined) continue;
+      memo.lost = true;
+      memo.box = { ...memo.box, lost: true };
+    }
+    this.emitTrackChanges(update, frame);
+  }
+
+  /** Drops the memo of removed tracks whose late CSV rows have all been written. */
+  private forgetWrittenTracks(frameIndex: number): void {
+    for (const [trackId, memo] of this.tracks) {
+      if (memo.removedAtFrame !== undefined && frameIndex - memo.removedAtFrame > this.parts.csvDelayFrames) this.tracks.delete(trackId);
+    }
   }
 
   private emitTrackChanges(update: TrackerUpdate, frame: Frame): void {
@@ -198,49 +266,79 @@ export class CameraWorker {
       p.emit('track:new', { cameraIndex: p.cameraIndex, trackId: track.id, ...at });
     }
     for (const track of update.lost) {
-      const globalId = p.gallery?.get(p.cameraIndex, track.id)?.globalId;
-      p.emit('track:lost', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, ...at });
+      p.emit('track:lost', { cameraIndex: p.cameraIndex, trackId: track.id, globalId: this.tracks.get(track.id)?.identity?.globalId, ...at });
     }
     for (const track of update.removed) {
-      const globalId = p.gallery?.get(p.cameraIndex, track.id)?.globalId;
-      p.gallery?.endTrack(p.cameraIndex, track.id);
+      const memo = this.tracks.get(track.id);
+      if (memo !== undefined && memo.removedAtFrame === undefined) this.endTrack(track.id, memo, frame.frameIndex);
       p.reidGate.forget(track.id);
-      this.announcedIds.delete(track.id);
-      for (const event of p.zoneMonitor.removeTrack(track.id, frame.pts)) this.emitZoneEvent(event);
-      if (track.confirmed) p.emit('track:removed', { cameraIndex: p.cameraIndex, trackId: track.id, globalId, ...at });
+      if (track.confirmed) p.emit('track:removed', { cameraIndex: p.cameraIndex, trackId: track.id, globalId: memo?.identity?.globalId, ...at });
     }
   }
 
-  private async updateIdentities(frame: Frame, active: readonly Track[]): Promise<void> {
+  /** A track ends: its identity is decided for good (rows still held get it) and it joins the album. */
+  private endTrack(trackId: number, memo: TrackMemo, frameIndex: number): void {
     const p = this.parts;
+    memo.removedAtFrame = frameIndex;
+    const final = p.gallery?.endTrack(p.cameraIndex, trackId);
+    if (final !== undefined) this.announceIdentity(trackId, memo, final, frameIndex, memo.lastSeen);
+    if (memo.identity !== undefined) {
+      p.album.addTrack({ trackId, globalId: memo.identity.globalId, name: memo.identity.name, firstSeen: memo.firstSeen, lastSeen: memo.lastSeen, crop: memo.crop });
+      this.noteGlobalId(memo.identity.globalId);
+    }
+    memo.crop = undefined;
+  }
+
+  /**
+   * Appearance: the good crops of this frame's detections (see judgeCrop) of tracks the ReID
+   * gate wants are embedded in one batch — from the detection box, not the smoothed track box —
+   * and folded into their tracks' descriptors; every other tracked track is only `touch`ed, so
+   * the gallery knows when it was seen.
+   */
+  private async updateIdentities(frame: Frame, active: readonly Track[], detections: readonly Detection[]): Promise<void> {
+    const p = this.parts;
+    const gallery = p.gallery!;
     const stages = this.counters.stages;
     const wanted: Track[] = [];
+    const boxes: Detection[] = [];
+    const qualities: number[] = [];
     for (const track of active) {
-      if (track.detectionIndex < 0) continue; // predicted box only: no fresh appearance
-      if (p.reidGate.wants(track.id, frame.frameIndex, track.x2 - track.x1, track.y2 - track.y1)) wanted.push(track);
+      if (track.detectionIndex < 0 || !track.confirmed) continue; // predicted box only: no fresh appearance
+      const quality = judgeCrop(detections, track.detectionIndex, frame.width, frame.height, p.cropQuality);
+      if (quality.good && p.reidGate.wants(track.id, frame.frameIndex, track.x2 - track.x1, track.y2 - track.y1)) {
+        wanted.push(track);
+        boxes.push(detections[track.detectionIndex]!);
+        qualities.push(quality.score);
+      } else {
+        const decided = gallery.touch(p.cameraIndex, track.id, frame.pts);
+        if (decided !== undefined) this.announceIdentity(track.id, this.tracks.get(track.id)!, decided, frame.frameIndex, frame.pts);
+      }
     }
     if (wanted.length === 0) return;
     let t = performance.now();
-    const embeddings = await p.embedder!.embed(frame, wanted);
+    const embeddings = await p.embedder!.embed(frame, boxes);
     stages.reid += performance.now() - t;
 
     t = performance.now();
     for (let i = 0; i < wanted.length; i++) {
       const track = wanted[i]!;
-      const assignment = p.gallery!.observe({ cameraIndex: p.cameraIndex, trackId: track.id, embedding: embeddings[i]!, box: track, score: track.score, timestamp: frame.pts });
-      const uncertain = Math.abs(assignment.similarity - p.similarityThreshold) < UNCERTAIN_MARGIN;
+      const box = boxes[i]!;
+      const memo = this.tracks.get(track.id)!;
+      const assignment = gallery.observe({ cameraIndex: p.cameraIndex, trackId: track.id, embedding: embeddings[i]!, box, score: box.score, trusted: true, timestamp: frame.pts });
+      const uncertain = assignment === undefined || Math.abs(assignment.similarity - p.similarityThreshold) < UNCERTAIN_MARGIN;
       p.reidGate.embedded(track.id, frame.frameIndex, uncertain);
-      this.announceIdentity(track.id, assignment, frame);
+      if (qualities[i]! > (memo.crop?.quality ?? 0)) memo.crop = copyCrop(frame, box, qualities[i]!);
+      if (assignment !== undefined) this.announceIdentity(track.id, memo, assignment, frame.frameIndex, frame.pts);
     }
     stages.identity += performance.now() - t;
   }
 
   /** Announces a track's first global id ('identity:assigned') and every later switch ('identity:changed'). */
-  private announceIdentity(trackId: number, assignment: IdentityAssignment, frame: Frame): void {
+  private announceIdentity(trackId: number, memo: TrackMemo, assignment: IdentityAssignment, frameIndex: number, timestamp: number): void {
     const p = this.parts;
-    const announced = this.announcedIds.get(trackId);
+    const announced = memo.identity?.globalId;
+    memo.identity = assignment;
     if (announced === assignment.globalId) return;
-    this.announcedIds.set(trackId, assignment.globalId);
     p.emit(announced === undefined ? 'identity:assigned' : 'identity:changed', {
       cameraIndex: p.cameraIndex,
       trackId,
@@ -248,8 +346,8 @@ export class CameraWorker {
       previousGlobalId: announced,
       similarity: assignment.similarity,
       name: assignment.name,
-      frameIndex: frame.frameIndex,
-      timestamp: frame.pts,
+      frameIndex,
+      timestamp,
     });
   }
 
@@ -262,20 +360,19 @@ export class CameraWorker {
 
   private emitZoneEvent(event: ZoneEvent): void {
     const p = this.parts;
-    const payload = { cameraIndex: p.cameraIndex, zone: event.zone, trackId: event.trackId, globalId: event.globalId, frameIndex: event.frameIndex, timestamp: event.timestamp, dwell: event.dwell, occupancy: p.zoneMonitor.occupancy(event.zone) };
+    const payload = { cameraIndex: p.cameraIndex, zone: event.zone, trackId: event.trackId, globalId: event.globalId, frameIndex: event.frameIndex, timestamp: event.timestamp, dwell: event.dwell, reason: event.reason, occupancy: p.zoneMonitor.occupancy(event.zone) };
     p.emit(event.type === 'enter' ? 'zone:enter' : 'zone:exit', payload);
   }
 
-  private async writeOutputs(frame: Frame, active: readonly Track[], identities: ReadonlyArray<IdentityAssignment | undefined>): Promise<void> {
+  private async writeOutputs(frame: Frame, active: readonly Track[]): Promise<void> {
     const p = this.parts;
     const stages = this.counters.stages;
     const boxes: OverlayBox[] = [];
+    const rows: TrackCsvRow[] = [];
     let t = performance.now();
-    for (let i = 0; i < active.length; i++) {
-      const track = active[i]!;
-      const identity = identities[i];
-      if (identity !== undefined) this.noteGlobalId(identity.globalId);
-      const pending = p.outputs.csv.write({
+    for (const track of active) {
+      const identity = this.tracks.get(track.id)?.identity;
+      rows.push({
         frameIndex: frame.frameIndex,
         timestamp: frame.pts,
         camera: p.cameraIndex,
@@ -290,9 +387,9 @@ export class CameraWorker {
         personName: identity?.name,
         zones: p.zoneMonitor.zonesOf(track.id),
       });
-      if (pending !== undefined) await pending; // only when the CSV stream asks the writer to wait
       boxes.push({ x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, trackId: track.id, globalId: identity?.globalId, name: identity?.name });
     }
+    await this.csv.push(rows);
     stages.csv += performance.now() - t;
 
     const wantPreview = p.previewInterval !== undefined && performance.now() - this.lastPreviewAt >= p.previewInterval * 1000;

@@ -102,8 +102,26 @@ export interface ZoneCrossingEvent {
   timestamp: number;
   /** Seconds spent inside, on exit. */
   dwell?: number;
+  /**
+   * On exit, why the visit ended: `left` the zone, the track was `removed` by the tracker,
+   * `lost` (vanished), or `end` — closed when the camera stopped (counted apart from exits in
+   * the zone report).
+   */
+  reason?: 'left' | 'removed' | 'lost' | 'end';
   /** Tracks inside the zone after this event. */
   occupancy: number;
+}
+
+/** A track crossed a counting line (see the zones file's `line:` entries). */
+export interface LineCrossingEvent {
+  cameraIndex: number;
+  line: string;
+  /** `in`: from the line's left side to its right, seen from its first point towards its second. */
+  direction: 'in' | 'out';
+  trackId: number;
+  globalId?: number;
+  frameIndex: number;
+  timestamp: number;
 }
 
 /** Something went wrong that did not stop the job. */
@@ -181,6 +199,8 @@ export interface JobResult {
   outputDir?: string;
   /** The ZIP of the job folder, when written. */
   zipPath?: string;
+  /** `identities.json`: per person, the cameras that saw them, when, and their best crop. */
+  identitiesPath?: string;
   /** Copy of camera 0's video at `outputVideoPath`, for single-camera jobs that asked for it. */
   outputVideoPath?: string;
   cameras: CameraResult[];
@@ -213,6 +233,7 @@ export type JobEvents = {
   'identity:changed': (event: IdentityEvent) => void;
   'zone:enter': (event: ZoneCrossingEvent) => void;
   'zone:exit': (event: ZoneCrossingEvent) => void;
+  'line:cross': (event: LineCrossingEvent) => void;
   preview: (event: PreviewEvent) => void;
   warning: (event: WarningEvent) => void;
   done: (result: JobResult) => void;

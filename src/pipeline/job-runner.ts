@@ -13,10 +13,11 @@ import { ConfigError, MulticamReidError, toLibraryError } from '../errors.js';
 import { IdentityGallery } from '../identity/gallery.js';
 import { registerReferenceImages } from '../identity/reference-persons.js';
 import type { ByteTrackerOptions } from '../tracking/options.js';
-import { parseZones, type ZoneDefinition } from '../zones/index.js';
+import { linesForCamera, parseZones, type LineDefinition, type ZoneDefinition } from '../zones/index.js';
 import { fileStamp, jobFolderName, zipName } from '../output/naming.js';
 import { zipDirectory } from '../output/zip.js';
 import { CameraSession } from './camera-session.js';
+import { mergeIdentityParts } from './identities.js';
 import { emptyStageTimings } from './camera-worker.js';
 import type { PipelineConfig } from './config.js';
 import type { CameraResult, EmitFn, JobResult, JobStatus, StageTimings } from './events.js';
@@ -101,9 +102,9 @@ export class JobRunner {
     }
     const planned = planSource(source);
     const cameraIndex = this.sessions.length;
-    const zones = options.zones === undefined ? zonesOf(this.plan, cameraIndex) : zonesForNewCamera(options.zones);
+    const { zones, lines } = options.zones === undefined ? this.zonesAndLines(cameraIndex) : zonesForNewCamera(options.zones);
     this.plan.redactor.add(planned.source);
-    const session = this.createSession(cameraIndex, planned, zones);
+    const session = this.createSession(cameraIndex, planned, zones, lines);
     this.emit('camera:added', { cameraIndex, source: planned.display });
     void session.open(planned.live).catch(() => undefined); // a failure is the camera's own (its result says it)
     this.runs.push(session.run(this.outputDir));
@@ -146,7 +147,10 @@ export class JobRunner {
 
     // 2. sources: files must all open; a live camera that is down may join later
     this.enter('sources');
-    this.plan.sources.forEach((source, i) => this.createSession(i, source, zonesOf(this.plan, i)));
+    this.plan.sources.forEach((source, i) => {
+      const { zones, lines } = this.zonesAndLines(i);
+      this.createSession(i, source, zones, lines);
+    });
     const openFailure = await this.openSources();
     if (this.stop.aborted) return this.finish('cancelled');
     if (openFailure !== undefined) return this.finish('failed', openFailure);
@@ -199,6 +203,14 @@ export class JobRunner {
     result.cameras = cameras;
     result.outputDir = this.outputDir;
     result.stages = this.sessions.reduce<StageTimings>((acc, s) => addStages(acc, s.stages), emptyStageTimings());
+    if (this.outputDir !== undefined) {
+      try {
+        const file = await mergeIdentityParts(this.outputDir, { jobId: this.jobId, evicted: this.gallery?.stats().evicted ?? 0 });
+        if (file !== undefined) result.identitiesPath = file;
+      } catch (error) {
+        this.warnings.warn(`writing identities.json failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
+      }
+    }
     if (this.deps.config.output.zip && this.outputDir !== undefined) {
       const zipPath = path.join(this.plan.outputRoot, zipName(this.folderName!));
       try {
@@ -234,11 +246,16 @@ export class JobRunner {
     if (phaseChannel.hasSubscribers) phaseChannel.publish({ jobId: this.jobId, phase } satisfies JobPhaseMessage);
   }
 
-  private createSession(cameraIndex: number, source: JobPlan['sources'][number], zones: readonly ZoneDefinition[]): CameraSession {
+  private zonesAndLines(cameraIndex: number): { zones: readonly ZoneDefinition[]; lines: readonly LineDefinition[] } {
+    return { zones: zonesOf(this.plan, cameraIndex), lines: linesForCamera(this.plan.zones, cameraIndex) };
+  }
+
+  private createSession(cameraIndex: number, source: JobPlan['sources'][number], zones: readonly ZoneDefinition[], lines: readonly LineDefinition[]): CameraSession {
     const session = new CameraSession({
       cameraIndex,
       source,
       zones,
+      lines,
       config: this.deps.config,
       trackerOptions: this.deps.trackerOptions,
       models: this.models!,
@@ -285,7 +302,7 @@ export class JobRunner {
       jobId: this.jobId,
       status: 'failed',
       cameras: [],
-      identities: this.gallery?.size ?? 0,
+      identities: this.gallery === undefined ? 0 : this.gallery.size + this.gallery.stats().evicted,
       startedAt: new Date(this.started).toISOString(),
       endedAt: '',
       elapsedSeconds: 0,
@@ -340,8 +357,9 @@ function redactError(error: MulticamReidError, redact: (text: string) => string)
   if (error.culprit !== undefined) (error as { culprit?: string }).culprit = redact(error.culprit);
 }
 
-function zonesForNewCamera(zones: unknown): readonly ZoneDefinition[] {
-  return parseZones({ 0: zones }, { cameraCount: 1 }).cameras[0] ?? [];
+function zonesForNewCamera(zones: unknown): { zones: readonly ZoneDefinition[]; lines: readonly LineDefinition[] } {
+  const parsed = parseZones({ 0: zones }, { cameraCount: 1 });
+  return { zones: parsed.cameras[0] ?? [], lines: linesForCamera(parsed, 0) };
 }
 
 function addStages(a: StageTimings, b: StageTimings): StageTimings {

@@ -48,7 +48,8 @@ const truePairs = new Set(EYE_MATCHED.map(([a, b]) => pairKey(a, b)));
 
 /** Gives every crop a live track in its camera (sorted order) and returns crop name → global id. */
 function assignAll(crops: Crop[], similarityThreshold: number): Map<string, number> {
-  const gallery = new IdentityGallery({ similarityThreshold });
+  // One crop per track: decide at the first (good) crop.
+  const gallery = new IdentityGallery({ similarityThreshold, minEvidence: 1 });
   const ids = new Map<string, number>();
   for (const crop of crops) {
     const { globalId } = gallery.observe({
@@ -58,7 +59,7 @@ function assignAll(crops: Crop[], similarityThreshold: number): Map<string, numb
       box: { x1: 0, y1: 0, x2: crop.width, y2: crop.height },
       score: 0.9,
       timestamp: 0,
-    });
+    })!;
     ids.set(crop.name, globalId);
   }
   return ids;
@@ -164,7 +165,7 @@ describe('IdentityGallery on real crops with OSNet x0.25', () => {
   });
 
   it('names tracks that match a reference photo registered with registerReferenceImages', async () => {
-    const gallery = new IdentityGallery();
+    const gallery = new IdentityGallery({ minEvidence: 1 }); // one crop per track here
     const ids = await registerReferenceImages(gallery, embedder, [{ name: 'woman in black crop top', imagePath: path.join(cropDir, '1st_angle_person_0.jpg') }]);
     assert.deepEqual([...ids], [['woman in black crop top', 1]]);
     const matched: string[] = [];

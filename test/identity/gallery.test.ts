@@ -1,12 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, ModelError } from '../../src/errors.js';
-import { IdentityGallery } from '../../src/identity/gallery.js';
+import { IdentityGallery as DeferringGallery } from '../../src/identity/gallery.js';
+import type { IdentityGalleryOptions } from '../../src/identity/options.js';
 import type { IdentityObservation } from '../../src/identity/types.js';
 import { atSimilarity, cosine, mix, randomUnit, seededRandom } from './synthetic-vectors.js';
 
 const BIG_BOX = { x1: 100, y1: 50, x2: 160, y2: 200 };
 const TINY_BOX = { x1: 100, y1: 50, x2: 108, y2: 66 };
+
+/**
+ * These tests check the matching rules one observation at a time: the gallery decides at the
+ * first good crop (minEvidence 1) and at once without one (maxDeferSeconds 0). Deferral has
+ * its own tests in gallery-evidence.test.ts.
+ */
+class IdentityGallery extends DeferringGallery {
+  constructor(options: Partial<IdentityGalleryOptions> = {}) {
+    super({ minEvidence: 1, maxDeferSeconds: 0, ...options });
+  }
+  override observe(input: IdentityObservation) {
+    return super.observe(input)!;
+  }
+}
 
 /** An observation with a trusted box and score unless overridden. */
 function obs(cameraIndex: number, trackId: number, embedding: Float32Array, extra: Partial<IdentityObservation> = {}): IdentityObservation {
@@ -107,13 +122,14 @@ describe('IdentityGallery: one id per camera, shared across cameras', () => {
     const gallery = new IdentityGallery();
     const person = randomUnit(random);
     gallery.observe(obs(0, 1, person));
-    assert.equal(gallery.endTrack(0, 1), true);
-    assert.equal(gallery.endTrack(0, 1), false);
+    assert.notEqual(gallery.endTrack(0, 1), undefined);
+    assert.equal(gallery.endTrack(0, 1), undefined);
     assert.equal(gallery.get(0, 1), undefined);
-    const back = gallery.observe(obs(0, 2, atSimilarity(person, 0.9, random)));
+    // Seen after the first track ended (a later timestamp): the same person may come back.
+    const back = gallery.observe(obs(0, 2, atSimilarity(person, 0.9, random), { timestamp: 1 }));
     assert.equal(back.globalId, 1);
     // A reused (camera, track id) after endTrack is a new track.
-    const reused = gallery.observe(obs(0, 1, randomUnit(random)));
+    const reused = gallery.observe(obs(0, 1, randomUnit(random), { timestamp: 2 }));
     assert.equal(reused.isNew, true);
     assert.equal(reused.globalId, 2);
   });
@@ -225,16 +241,18 @@ describe('IdentityGallery: switch rule', () => {
     assert.equal(gallery.observe(obs(1, 1, atSimilarity(a, 0.87, random))).globalId, 1);
   });
 
-  it('never switches into an identity held by another live track of the same camera', () => {
+  it('never switches into an identity another track of the same camera carried while both were seen', () => {
     const random = seededRandom(13);
     const gallery = new IdentityGallery({ confidentObservations: 1, reevaluateEvery: 1, embeddingMomentum: 0 });
     const person = randomUnit(random);
     gallery.observe(obs(0, 1, person)); // id 1 in camera 0
-    gallery.observe(obs(0, 2, randomUnit(random))); // id 2 in camera 0
+    gallery.observe(obs(0, 2, randomUnit(random))); // id 2 in camera 0, seen at the same time
     for (let i = 0; i < 5; i++) assert.equal(gallery.observe(obs(0, 2, person)).globalId, 2);
+    // Ending track 1 does not free id 1 for track 2: they were seen together, so they are two people.
     gallery.endTrack(0, 1);
-    // Now free: the next review moves track 2 to the identity it matches.
-    assert.equal(gallery.observe(obs(0, 2, person)).globalId, 1);
+    for (let i = 0; i < 3; i++) assert.equal(gallery.observe(obs(0, 2, person, { timestamp: 5 + i })).globalId, 2);
+    // A track that starts after track 1 ended may take id 1 (the person came back).
+    assert.equal(gallery.observe(obs(0, 3, person, { timestamp: 10 })).globalId, 1);
   });
 });
 
@@ -362,16 +380,15 @@ describe('IdentityGallery: determinism, storage and snapshots', () => {
     gallery.endTrack(1, 4);
     const snapshot = gallery.snapshot();
     assert.deepEqual(snapshot.identities, [
-      { globalId: 1, cameras: [1], trackCount: 1, exemplars: 1, firstSeen: 2, lastSeen: 5 },
-      { globalId: 2, cameras: [0], trackCount: 1, exemplars: 0, firstSeen: 3, lastSeen: 3 },
+      { globalId: 1, cameras: [{ cameraIndex: 1, firstSeen: 2, lastSeen: 5, trackIds: [4], trackCount: 1 }], trackCount: 1, exemplars: 1, firstSeen: 2, lastSeen: 5 },
+      { globalId: 2, cameras: [{ cameraIndex: 0, firstSeen: 3, lastSeen: 3, trackIds: [9], trackCount: 1 }], trackCount: 1, exemplars: 0, firstSeen: 3, lastSeen: 3 },
     ]);
+    // Only live tracks are listed: the ended one is summarised in its identity.
     assert.deepEqual(
-      snapshot.tracks.map((t) => [t.cameraIndex, t.trackId, t.globalId, t.live, t.observations, t.trustedObservations]),
-      [
-        [0, 9, 2, true, 1, 0],
-        [1, 4, 1, false, 2, 2],
-      ],
+      snapshot.tracks.map((t) => [t.cameraIndex, t.trackId, t.globalId, t.observations, t.trustedObservations]),
+      [[0, 9, 2, 1, 0]],
     );
+    assert.equal(snapshot.evicted, 0);
     assert.doesNotThrow(() => JSON.stringify(snapshot));
   });
 });
