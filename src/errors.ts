@@ -25,6 +25,12 @@ export type ErrorCode =
   | 'INVALID_MOT_FILE'
   | 'INVALID_DETECTION'
   | 'ABORTED'
+  | 'INVALID_REDIS_URL'
+  | 'REDIS_UNREACHABLE'
+  | 'REDIS_AUTH_FAILED'
+  | 'REDIS_STATE_LOST'
+  | 'VERSION_MISMATCH'
+  | 'WORKER_LOST'
   | 'INTERNAL';
 
 /** Base class of every error the library throws on purpose. */
@@ -53,6 +59,15 @@ export class ModelError extends MulticamReidError {}
 
 /** Writing an output (video, CSV, JSON, ZIP) failed. */
 export class OutputError extends MulticamReidError {}
+
+/**
+ * The distributed mode (BullMQ on Redis) cannot work: a bad Redis URL (`INVALID_REDIS_URL`),
+ * Redis unreachable (`REDIS_UNREACHABLE`) or refusing the credentials (`REDIS_AUTH_FAILED`),
+ * the job's state gone from Redis mid-job (`REDIS_STATE_LOST`, e.g. a restart without
+ * persistence), a worker of another library version (`VERSION_MISMATCH`), or a camera whose
+ * workers kept dying (`WORKER_LOST`).
+ */
+export class QueueError extends MulticamReidError {}
 
 /** A MOTChallenge file could not be parsed. */
 export class MotFormatError extends MulticamReidError {}

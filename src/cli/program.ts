@@ -11,6 +11,7 @@ import { DetectionTrackingPipeline } from '../pipeline/pipeline.js';
 import { loadConfigFile, parseConfig, type PipelineConfigInput } from '../pipeline/config.js';
 import { Redactor } from '../pipeline/plan.js';
 import type { JobResult } from '../pipeline/events.js';
+import { connectSubmitter, exitCodeOf, registerWorkerCommand } from './distributed-command.js';
 
 export const EXIT = { completed: 0, failed: 1, invalidInput: 2, cancelled: 130 } as const;
 
@@ -37,6 +38,7 @@ interface RunFlags {
   json?: boolean;
   detector?: string;
   reid?: string;
+  redis?: string;
 }
 
 /** The configuration file (or the defaults) with the command line's overrides applied. */
@@ -57,10 +59,11 @@ function redactorFor(sources: string[]): Redactor {
 
 async function run(sources: string[], flags: RunFlags): Promise<number> {
   const redact = redactorFor(sources).text;
-  let pipeline: DetectionTrackingPipeline;
+  let pipeline: Pick<DetectionTrackingPipeline, 'processVideo' | 'release'>;
   let job;
   try {
-    pipeline = new DetectionTrackingPipeline(configFromFlags(flags));
+    // --redis: the cameras run on `multicam-reid worker` processes (Redis checked before any work).
+    pipeline = flags.redis !== undefined ? await connectSubmitter(flags.redis, configFromFlags(flags)) : new DetectionTrackingPipeline(configFromFlags(flags));
     job = pipeline.processVideo({
       sources,
       zones: flags.zones,
@@ -75,7 +78,7 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
   } catch (error) {
     if (error instanceof MulticamReidError) {
       console.error(`multicam-reid: ${redact(error.message)}`);
-      return EXIT.invalidInput;
+      return exitCodeOf(error);
     }
     throw error;
   }
@@ -147,6 +150,7 @@ function printSummary(result: JobResult, redact: (text: string) => string): void
   if (result.error !== undefined) console.log(`error: [${result.error.code}] ${redact(result.error.message)}`);
   for (const c of result.cameras) {
     console.log(`camera ${c.cameraIndex}: ${redact(c.source)} — ${c.frames} frames, ${c.tracks} tracks, global ids [${c.globalIds.join(', ')}] — ${c.status} (${c.stopReason})`);
+    if (c.worker !== undefined) console.log(`  worker: ${c.worker.host}:${c.worker.pid}, ${c.attempts ?? 1} attempt(s)`);
     if (c.videoPath !== undefined) console.log(`  video: ${c.videoPath}`);
     console.log(`  tracks: ${c.csvPath}`);
     console.log(`  zones:  ${c.zonesPath}`);
@@ -179,9 +183,11 @@ export function buildProgram(): Command {
     .option('--reid <id>', 'ReID model id from the zoo, e.g. osnet-x0.5-msmt17')
     .option('--no-progress', 'do not print progress')
     .option('--json', 'print the job result as JSON')
+    .option('--redis <url>', 'run the cameras on `multicam-reid worker` processes through Redis (redis://[user:password@]host[:port]); --out must be a folder every worker reaches')
     .action(async (sources: string[], flags: RunFlags) => {
       process.exitCode = await run(sources, flags);
     });
+  registerWorkerCommand(program);
   return program;
 }
 

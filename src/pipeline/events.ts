@@ -176,6 +176,10 @@ export interface CameraResult {
   csvPath: string;
   zonesPath: string;
   error?: { code: string; message: string };
+  /** Distributed jobs: the worker process that ran this camera's last attempt. */
+  worker?: { host: string; pid: number };
+  /** Distributed jobs: how many times a worker started this camera (1 unless a worker died or handed it back). */
+  attempts?: number;
 }
 
 /** Milliseconds spent per stage, summed over cameras. */

@@ -1,0 +1,608 @@
+/**
+ * The driver of one distributed job, in phases like the local runner: check Redis → create
+ * the job folder → queue the flow (a parent, a child per camera) → follow the cameras (their
+ * events from the job's stream, their state from the flow) → finalise the job (identities,
+ * ZIP, video copy) when the last camera has ended. It always resolves with the job's result,
+ * also when Redis goes away for good or loses the job.
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Job as BullJob } from 'bullmq';
+import { ConfigError, MulticamReidError, QueueError, toLibraryError } from '../errors.js';
+import type { AddSourceOptions } from '../pipeline/job-runner.js';
+import type { JobDriver } from '../pipeline/job.js';
+import type { CameraProgress, CameraResult, CameraState, EmitFn, JobResult, JobStatus, StageTimings } from '../pipeline/events.js';
+import { mergeIdentityParts } from '../pipeline/identities.js';
+import { planSource, zonesOf, type JobPlan, type PlannedSource } from '../pipeline/plan.js';
+import { STOPPED, StopSignal, untilStopped } from '../pipeline/stop-signal.js';
+import { WarningLog } from '../pipeline/warnings.js';
+import { fileStamp, jobFolderName, zipName } from '../output/naming.js';
+import { zipDirectory } from '../output/zip.js';
+import { classifySource } from '../streams/url.js';
+import { linesForCamera, parseZones, type LineDefinition, type ZoneDefinition } from '../zones/index.js';
+import { publishCancel, publishRemove } from './control.js';
+import { EventReader, type ReceivedPreview } from './event-stream.js';
+import { createJobFolder, writeEmptyOutputs } from './job-folder.js';
+import { encodeConfig, type CameraJobData, type CameraJobOutcome, type ParentJobData } from './job-data.js';
+import { CAMERA_QUEUE, JOB_QUEUE, JobKeys, cameraJobId } from './keys.js';
+import type { SubmitterConnections, SubmitterDeps } from './pipeline.js';
+import { removeStagingArea } from './staging.js';
+import { libraryVersion } from './version.js';
+import type { CameraSample, WireMessage, WorkerIdentity } from './wire.js';
+
+/** Seconds between the submitter's checks of its flow and of Redis. */
+const WATCH_INTERVAL_MS = 1000;
+
+/** What the submitter knows of one camera. */
+interface CameraEntry {
+  cameraIndex: number;
+  planned: PlannedSource;
+  zones: readonly ZoneDefinition[];
+  lines: readonly LineDefinition[];
+  childId: string;
+  state: CameraState;
+  sample?: CameraSample;
+  worker?: WorkerIdentity;
+  attempt: number;
+  properties: { width: number; height: number; fps: number; codec: string };
+  /** Set when the camera ended without a worker's result (removed or cancelled while queued, failed in the queue). */
+  synthesized?: CameraResult;
+  outcome?: CameraJobOutcome;
+  removeRequested: boolean;
+}
+
+export class DistributedJobDriver implements JobDriver {
+  private readonly started = Date.now();
+  private readonly warnings: WarningLog;
+  private readonly keys: JobKeys;
+  private readonly stamp: string;
+  private readonly cameras: CameraEntry[] = [];
+  private connections: SubmitterConnections | undefined;
+  private reader: EventReader | undefined;
+  private outputDir: string | undefined;
+  private folderName: string | undefined;
+  private accepting = false;
+  private pendingAdds = 0;
+  /** Resolves the wait for the cameras (all ended, or the job cannot go on). */
+  private wake: (() => void) | undefined;
+  private failure: MulticamReidError | undefined;
+  private downSince: number | undefined;
+  private cancelDeadline: number | undefined;
+  private checking = false;
+
+  constructor(
+    private readonly jobId: string,
+    private readonly plan: JobPlan,
+    private readonly deps: SubmitterDeps,
+    private readonly stop: StopSignal,
+    private readonly emit: EmitFn,
+  ) {
+    this.keys = new JobKeys(deps.prefix, jobId);
+    this.warnings = new WarningLog((event) => emit('warning', event), plan.redactor.text);
+    this.stamp = fileStamp(plan.now, plan.timeZone);
+  }
+
+  async run(): Promise<JobResult> {
+    const progress = setInterval(() => this.emitProgress(), this.deps.config.processing.progressInterval * 1000);
+    let watch: NodeJS.Timeout | undefined;
+    let unfollow: (() => void) | undefined;
+    const onAbort = () => void this.onCancel();
+    try {
+      // 1. Redis
+      const connections = await untilStopped(this.deps.connect(), this.stop.signal);
+      if (connections === STOPPED) return this.finish('cancelled');
+      this.connections = connections;
+      unfollow = this.followRedis(connections.commands);
+
+      // 2. the job folder, on storage every worker reaches
+      this.folderName = await createJobFolder(this.plan.outputRoot, jobFolderName(this.plan.now, this.plan.timeZone));
+      this.outputDir = path.join(this.plan.outputRoot, this.folderName);
+
+      // 3. the job's events, then the flow
+      const readerConnection = connections.commands.duplicate();
+      readerConnection.on('error', () => undefined);
+      this.reader = new EventReader(readerConnection, this.keys.events, (m) => this.onMessages(m), (p) => this.onPreview(p));
+      const reading = this.reader.run();
+      void reading.finally(() => readerConnection.disconnect());
+      this.plan.sources.forEach((source, i) => this.cameras.push(this.newCamera(i, source, zonesOf(this.plan, i), linesForCamera(this.plan.zones, i))));
+      if (this.stop.aborted) return await this.finaliseJob();
+      await this.queueFlow(connections);
+      this.emitStart();
+      this.accepting = true;
+      this.stop.signal.addEventListener('abort', onAbort, { once: true });
+      if (this.stop.aborted) void this.onCancel();
+
+      // 4. follow the cameras until every one has ended
+      watch = setInterval(() => void this.watch(), WATCH_INTERVAL_MS);
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        void this.check();
+      });
+      this.accepting = false;
+
+      // 5. the job's own outputs
+      return await this.finaliseJob();
+    } catch (error) {
+      const failure = error instanceof MulticamReidError ? error : toLibraryError(error, 'running the distributed job');
+      if (this.outputDir === undefined) return this.finish('failed', failure);
+      this.failure ??= failure;
+      return await this.finaliseJob();
+    } finally {
+      clearInterval(progress);
+      if (watch !== undefined) clearInterval(watch);
+      this.accepting = false;
+      this.stop.signal.removeEventListener('abort', onAbort);
+      this.reader?.stop();
+      unfollow?.();
+      this.stop.dispose();
+    }
+  }
+
+  addSource(source: string, options: AddSourceOptions = {}): number {
+    if (!this.accepting || this.connections === undefined || this.stop.aborted) {
+      throw new ConfigError('INVALID_OPTION', `addSource(): the job ${this.outputDir !== undefined ? 'has ended' : "has not started yet: add sources in the job's options, or after its 'start' event"}`, { culprit: 'addSource' });
+    }
+    const planned = planSource(source);
+    const cameraIndex = this.cameras.length;
+    const { zones, lines } = options.zones === undefined ? { zones: zonesOf(this.plan, cameraIndex), lines: linesForCamera(this.plan.zones, cameraIndex) } : zonesForNewCamera(options.zones);
+    this.plan.redactor.add(planned.source);
+    const camera = this.newCamera(cameraIndex, planned, zones, lines);
+    this.cameras.push(camera);
+    this.emit('camera:added', { cameraIndex, source: planned.display });
+    this.pendingAdds++;
+    const connections = this.connections;
+    connections.cameras
+      .add('camera', this.cameraData(camera), { ...CHILD_OPTIONS, jobId: camera.childId, parent: { id: this.jobId, queue: `${this.deps.prefix}:${JOB_QUEUE}` } })
+      .catch((error: unknown) => {
+        const failure = toLibraryError(error, `queueing camera ${cameraIndex}`);
+        this.warnings.warn(failure.message, cameraIndex, failure.code);
+        camera.synthesized = this.emptyResult(camera, 'failed', 'error', { code: failure.code, message: failure.message });
+      })
+      .finally(() => {
+        this.pendingAdds--;
+        void this.check();
+      });
+    return cameraIndex;
+  }
+
+  removeSource(cameraIndex: number): void {
+    const camera = this.cameras[cameraIndex];
+    if (camera === undefined || !Number.isInteger(cameraIndex)) {
+      throw new ConfigError('INVALID_OPTION', `removeSource(${String(cameraIndex)}): no such camera; this job has cameras 0–${this.cameras.length - 1}`, { culprit: String(cameraIndex) });
+    }
+    if (!this.accepting) throw new ConfigError('INVALID_OPTION', 'removeSource(): the job is not running', { culprit: String(cameraIndex) });
+    if (this.isFinished(camera) || camera.removeRequested) return;
+    camera.removeRequested = true;
+    const connections = this.connections!;
+    void publishRemove(connections.commands, this.deps.prefix, this.jobId, cameraIndex).catch(() => undefined);
+    // Still queued: take it out of the queue; it ends as removed without running.
+    void this.takeOutOfQueue(camera, 'removed');
+    this.emit('camera:removed', { cameraIndex, source: camera.planned.display });
+  }
+
+  // ── phases ─────────────────────────────────────────────────────────────────
+
+  private async queueFlow(connections: SubmitterConnections): Promise<void> {
+    const parent: ParentJobData = { version: libraryVersion(), jobId: this.jobId, outputDir: this.outputDir!, sources: this.cameras.map((c) => c.planned.display) };
+    await connections.flow.add({
+      name: 'job',
+      queueName: JOB_QUEUE,
+      data: parent,
+      opts: { jobId: this.jobId },
+      children: this.cameras.map((camera) => ({ name: 'camera', queueName: CAMERA_QUEUE, data: this.cameraData(camera), opts: { ...CHILD_OPTIONS, jobId: camera.childId } })),
+    });
+  }
+
+  /** Called on every settled marker and every second: ends the wait when the flow has no camera left to run. */
+  private async check(): Promise<void> {
+    if (this.wake === undefined || this.checking) return;
+    if (this.failure !== undefined) return this.ending();
+    if (this.pendingAdds > 0 || this.downSince !== undefined) return;
+    this.checking = true;
+    try {
+      const parent = (await this.connections!.jobs.getJob(this.jobId)) as BullJob | undefined;
+      if (parent === undefined) {
+        this.failure = new QueueError('REDIS_STATE_LOST', `job ${this.jobId} is gone from Redis at ${this.deps.target.display} (was Redis restarted without persistence, or its data flushed?); the cameras still running are stopped`);
+        return this.ending();
+      }
+      const { unprocessed = 0 } = await parent.getDependenciesCount({ unprocessed: true });
+      if (unprocessed === 0 && this.pendingAdds === 0) this.ending();
+    } catch {
+      // Redis away mid-check: the next one decides.
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Ends the wait; a failure first tells the cameras still running to stop and gives them time to report. */
+  private ending(): void {
+    const wake = this.wake;
+    if (wake === undefined) return;
+    this.wake = undefined;
+    if (this.failure === undefined) return wake();
+    void (async () => {
+      if (this.downSince === undefined) {
+        await publishCancel(this.connections!.commands, this.deps.prefix, this.jobId, this.failure!.message).catch(() => undefined);
+        await this.awaitRunningResults();
+      }
+      wake();
+    })();
+  }
+
+  /** After a failure: waits (up to `cancelTimeout`) for the results of cameras a worker had taken. */
+  private async awaitRunningResults(): Promise<void> {
+    const deadline = Date.now() + this.deps.cancelTimeout * 1000;
+    while (Date.now() < deadline) {
+      const outcomes = await this.readOutcomes().catch(() => undefined);
+      const waiting = this.cameras.filter((c) => c.worker !== undefined && c.synthesized === undefined && outcomes?.get(c.cameraIndex)?.result.attempts !== c.attempt);
+      if (waiting.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** Every second: Redis down too long, a cancel not answered in time, the flow's state. */
+  private async watch(): Promise<void> {
+    const now = Date.now();
+    if (this.downSince !== undefined && now - this.downSince > this.deps.redisDownTimeout * 1000 && this.failure === undefined) {
+      this.failure = new QueueError('REDIS_UNREACHABLE', `lost Redis at ${this.deps.target.display} for more than redisDownTimeout = ${this.deps.redisDownTimeout} s; the job ends with what its cameras wrote`);
+    }
+    if (this.cancelDeadline !== undefined && now > this.cancelDeadline) {
+      for (const camera of this.cameras) {
+        if (this.isFinished(camera) || camera.outcome !== undefined) continue;
+        this.warnings.warn(`camera ${camera.cameraIndex} did not report its end within cancelTimeout = ${this.deps.cancelTimeout} s of the cancel (its worker may be gone)`, camera.cameraIndex, 'WORKER_LOST');
+        camera.synthesized = this.emptyResult(camera, 'cancelled', 'cancelled');
+      }
+      this.wake?.();
+      this.wake = undefined;
+      return;
+    }
+    await this.check();
+  }
+
+  private async onCancel(): Promise<void> {
+    const connections = this.connections;
+    if (connections === undefined) return;
+    this.cancelDeadline = Date.now() + this.deps.cancelTimeout * 1000;
+    const reason = typeof this.stop.reason === 'string' ? this.stop.reason : 'cancelled';
+    await publishCancel(connections.commands, this.deps.prefix, this.jobId, reason).catch(() => undefined);
+    await Promise.all(this.cameras.map((camera) => this.takeOutOfQueue(camera, 'cancelled')));
+    void this.check();
+  }
+
+  /** Removes a camera's job from the queue if no worker has taken it; it then ends without running. */
+  private async takeOutOfQueue(camera: CameraEntry, why: 'cancelled' | 'removed'): Promise<void> {
+    if (camera.worker !== undefined || camera.synthesized !== undefined) return;
+    const removed = await this.connections!.cameras.remove(camera.childId).catch(() => 0);
+    if (removed !== 1 || camera.worker !== undefined) return;
+    camera.synthesized = this.emptyResult(camera, why === 'removed' ? 'completed' : 'cancelled', why);
+    camera.state = 'ended';
+    this.emit('camera:status', { cameraIndex: camera.cameraIndex, source: camera.planned.display, state: 'ended', reason: why });
+    void this.check();
+  }
+
+  private async finaliseJob(): Promise<JobResult> {
+    await this.reader?.drain().catch(() => undefined);
+    this.reader?.stop();
+    const outcomes = await this.readOutcomes().catch(() => new Map<number, CameraJobOutcome>());
+    const cameras: CameraResult[] = [];
+    let stages: StageTimings = { read: 0, detect: 0, track: 0, reid: 0, identity: 0, zones: 0, annotate: 0, encode: 0, csv: 0 };
+    for (const camera of this.cameras) {
+      const outcome = outcomes.get(camera.cameraIndex);
+      let result = outcome?.result ?? camera.synthesized ?? (await this.lostResult(camera));
+      if (outcome !== undefined) {
+        stages = addStages(stages, outcome.stages);
+        if (outcome.eventsDropped > 0) this.warnings.warn(`${outcome.eventsDropped} events of camera ${camera.cameraIndex} were dropped while Redis was away`, camera.cameraIndex, 'EVENTS_DROPPED');
+      } else if (this.outputDir !== undefined) {
+        await writeEmptyOutputs(result, this.stamp, this.plan.timeZone, (m) => this.warnings.warn(m, camera.cameraIndex, 'OUTPUT_FAILED')).catch((error: unknown) =>
+          this.warnings.warn(`writing the outputs of camera ${camera.cameraIndex} failed: ${(error as Error).message}`, camera.cameraIndex, 'OUTPUT_FAILED'),
+        );
+      }
+      if (result.error !== undefined) result = { ...result, error: { code: result.error.code, message: this.plan.redactor.text(result.error.message) } };
+      cameras.push(result);
+    }
+    const result = this.baseResult();
+    result.cameras = cameras;
+    result.stages = stages;
+    result.outputDir = this.outputDir;
+    result.identities = new Set(cameras.flatMap((c) => c.globalIds)).size;
+    if (this.outputDir !== undefined) {
+      await removeStagingArea(this.outputDir).catch(() => undefined);
+      try {
+        const file = await mergeIdentityParts(this.outputDir, { jobId: this.jobId, evicted: 0 });
+        if (file !== undefined) result.identitiesPath = file;
+      } catch (error) {
+        this.warnings.warn(`writing identities.json failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
+      }
+      if (this.deps.config.output.zip) {
+        const zipPath = path.join(this.plan.outputRoot, zipName(this.folderName!));
+        try {
+          await zipDirectory(this.outputDir, zipPath);
+          result.zipPath = zipPath;
+        } catch (error) {
+          this.warnings.warn(`writing the ZIP failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
+        }
+      }
+      const first = cameras[0];
+      if (this.plan.outputVideoPath !== undefined && first?.videoPath !== undefined && first.frames > 0) {
+        try {
+          await mkdir(path.dirname(path.resolve(this.plan.outputVideoPath)), { recursive: true });
+          await copyFile(first.videoPath, this.plan.outputVideoPath);
+          result.outputVideoPath = path.resolve(this.plan.outputVideoPath);
+        } catch (error) {
+          this.warnings.warn(`copying the video to ${this.plan.outputVideoPath} failed: ${(error as Error).message}`, 0, 'OUTPUT_FAILED');
+        }
+      }
+    }
+    await this.cleanUp();
+    if (this.stop.aborted) return this.finish('cancelled', undefined, result);
+    if (this.failure !== undefined) return this.finish('failed', this.failure, result);
+    const failed = cameras.filter((c) => c.status === 'failed');
+    if (failed.length === cameras.length && failed[0]?.error !== undefined) {
+      return this.finish('failed', new MulticamReidError(failed[0].error.code as MulticamReidError['code'], failed[0].error.message), result);
+    }
+    result.stopReason = cameras.some((c) => c.stopReason === 'max-duration') ? 'max-duration' : 'end-of-input';
+    return this.finish('completed', undefined, result);
+  }
+
+  /** The result of a camera that ended without a worker's result: its BullMQ failure, or lost with Redis. */
+  private async lostResult(camera: CameraEntry): Promise<CameraResult> {
+    const child = (await this.connections?.cameras.getJob(camera.childId).catch(() => undefined)) as BullJob | undefined;
+    const reason = child?.failedReason;
+    if (reason !== undefined && reason !== '') {
+      const code = /^\[([A-Z_]+)\] /.exec(reason)?.[1] ?? (/stalled/i.test(reason) ? 'WORKER_LOST' : 'INTERNAL');
+      const message = code === 'WORKER_LOST' ? `camera ${camera.cameraIndex} lost its worker too many times (${reason}); see the workers' logs` : reason.replace(/^\[[A-Z_]+\] /, '');
+      const result = this.emptyResult(camera, 'failed', 'error', { code, message });
+      result.attempts = child!.attemptsStarted;
+      return result;
+    }
+    if (this.stop.aborted) return this.emptyResult(camera, 'cancelled', 'cancelled');
+    const failure = this.failure ?? new QueueError('REDIS_STATE_LOST', `camera ${camera.cameraIndex} left no result in Redis`);
+    return this.emptyResult(camera, 'failed', 'error', { code: failure.code, message: failure.message });
+  }
+
+  private async readOutcomes(): Promise<Map<number, CameraJobOutcome>> {
+    const map = new Map<number, CameraJobOutcome>();
+    if (this.connections === undefined) return map;
+    const all = await this.connections.commands.hgetall(this.keys.results);
+    for (const [index, text] of Object.entries(all)) map.set(Number(index), JSON.parse(text) as CameraJobOutcome);
+    return map;
+  }
+
+  /** Marks the job finalised (a late attempt does nothing), removes its flow and lets its keys expire. */
+  private async cleanUp(): Promise<void> {
+    const connections = this.connections;
+    if (connections === undefined || this.downSince !== undefined) return;
+    await connections.commands
+      .multi()
+      .set(this.keys.finalised, '1', 'EX', 3600)
+      .del(this.keys.events, this.keys.galleryOps)
+      .expire(this.keys.results, 3600)
+      .expire(this.keys.cancelled, 3600)
+      .expire(this.keys.removed, 3600)
+      .exec()
+      .catch(() => undefined);
+    await connections.jobs.remove(this.jobId, { removeChildren: true }).catch(() => undefined);
+  }
+
+  // ── the job's stream ───────────────────────────────────────────────────────
+
+  private onMessages(messages: WireMessage[]): void {
+    for (const message of messages) {
+      switch (message.k) {
+        case 'event': {
+          const payload = message.payload as { cameraIndex?: number; state?: CameraState; message: string; code?: string };
+          if (message.name === 'warning') {
+            this.warnings.warn(payload.message, payload.cameraIndex, payload.code);
+            break;
+          }
+          if (message.name === 'camera:status' && payload.cameraIndex !== undefined) {
+            const camera = this.cameras[payload.cameraIndex];
+            if (camera !== undefined && payload.state !== undefined) camera.state = payload.state;
+          }
+          (this.emit as (name: string, payload: unknown) => void)(message.name, payload);
+          break;
+        }
+        case 'taken': {
+          const camera = this.cameras[message.cameraIndex];
+          if (camera === undefined) break;
+          if (camera.worker !== undefined && message.attempt > camera.attempt) {
+            this.warnings.warn(
+              `camera ${camera.cameraIndex}: worker ${camera.worker.host}:${camera.worker.pid} stopped before the end; restarted on ${message.worker.host}:${message.worker.pid} (attempt ${message.attempt})`,
+              camera.cameraIndex,
+              'CAMERA_RESTARTED',
+            );
+          }
+          camera.worker = message.worker;
+          camera.attempt = message.attempt;
+          camera.state = 'connecting';
+          camera.sample = undefined;
+          break;
+        }
+        case 'opened': {
+          const camera = this.cameras[message.cameraIndex];
+          if (camera !== undefined) camera.properties = { width: message.width, height: message.height, fps: message.fps, codec: message.codec };
+          break;
+        }
+        case 'sample': {
+          const camera = this.cameras[message.sample.cameraIndex];
+          if (camera !== undefined) camera.sample = message.sample;
+          break;
+        }
+        case 'settled':
+          void this.check();
+          break;
+      }
+    }
+  }
+
+  private onPreview({ meta, rgba }: ReceivedPreview): void {
+    this.emit('preview', { cameraIndex: meta.cameraIndex, frameIndex: meta.frameIndex, width: meta.width, height: meta.height, rgba });
+  }
+
+  /** Redis going away and coming back: the clock of `redisDownTimeout`, and a check of the flow on return. Returns the unsubscribe. */
+  private followRedis(commands: SubmitterConnections['commands']): () => void {
+    const down = () => {
+      this.downSince ??= Date.now();
+    };
+    const up = () => {
+      if (this.downSince === undefined) return;
+      this.downSince = undefined;
+      void this.check();
+    };
+    commands.on('close', down);
+    commands.on('ready', up);
+    return () => {
+      commands.off('close', down);
+      commands.off('ready', up);
+    };
+  }
+
+  // ── parts ──────────────────────────────────────────────────────────────────
+
+  private newCamera(cameraIndex: number, planned: PlannedSource, zones: readonly ZoneDefinition[], lines: readonly LineDefinition[]): CameraEntry {
+    return {
+      cameraIndex,
+      planned,
+      zones,
+      lines,
+      childId: cameraJobId(this.jobId, cameraIndex),
+      state: 'waiting',
+      attempt: 0,
+      properties: { width: 0, height: 0, fps: 0, codec: 'unknown' },
+      removeRequested: false,
+    };
+  }
+
+  private cameraData(camera: CameraEntry): CameraJobData {
+    const info = classifySource(camera.planned.source);
+    const plan = this.plan;
+    const data: CameraJobData = {
+      version: libraryVersion(),
+      jobId: this.jobId,
+      cameraIndex: camera.cameraIndex,
+      source: info.kind === 'file' && info.filePath !== undefined ? info.filePath : camera.planned.source,
+      display: camera.planned.display,
+      live: camera.planned.live,
+      zones: [...camera.zones],
+      lines: [...camera.lines],
+      config: encodeConfig(this.deps.config),
+      detectionStride: plan.detectionStride,
+      similarityThreshold: plan.similarityThreshold,
+      realtime: plan.realtime,
+      timeZone: plan.timeZone,
+      stamp: this.stamp,
+      timeOrigin: this.started,
+      outputDir: this.outputDir!,
+      retryOpen: !this.deps.config.streams.requireAllCameras,
+      gallery: this.deps.gallery,
+      referencePersons: plan.referencePersons.map((p) => ({ name: p.name, imagePaths: p.imagePaths.map((f) => path.resolve(f)) })),
+    };
+    if (plan.previewInterval !== undefined) data.previewInterval = plan.previewInterval;
+    if (plan.maxDurationSeconds !== undefined) data.stopAt = this.started + plan.maxDurationSeconds * 1000;
+    return data;
+  }
+
+  private isFinished(camera: CameraEntry): boolean {
+    return camera.synthesized !== undefined || camera.state === 'ended' || camera.state === 'failed';
+  }
+
+  private emptyResult(camera: CameraEntry, status: JobStatus, stopReason: CameraResult['stopReason'], error?: { code: string; message: string }): CameraResult {
+    const dir = path.join(this.outputDir ?? this.plan.outputRoot, `camera_${camera.cameraIndex}`);
+    const result: CameraResult = {
+      cameraIndex: camera.cameraIndex,
+      source: camera.planned.display,
+      status,
+      stopReason,
+      frames: 0,
+      detectedFrames: 0,
+      detections: 0,
+      tracks: 0,
+      globalIds: [],
+      droppedFrames: 0,
+      framesRepeated: 0,
+      videoStartTime: 0,
+      csvPath: path.join(dir, `tracks_${this.stamp}.csv`),
+      zonesPath: path.join(dir, `zones_${this.stamp}.json`),
+      attempts: camera.attempt,
+    };
+    if (camera.worker !== undefined) result.worker = camera.worker;
+    if (error !== undefined) result.error = error;
+    return result;
+  }
+
+  private emitStart(): void {
+    this.emit('start', {
+      jobId: this.jobId,
+      sources: this.cameras.map((c) => c.planned.display),
+      outputDir: this.outputDir!,
+      cameras: this.cameras.map((c) => ({ cameraIndex: c.cameraIndex, source: c.planned.display, ...c.properties })),
+    });
+  }
+
+  private emitProgress(): void {
+    if (this.outputDir === undefined) return;
+    let totalFps = 0;
+    const cameras = this.cameras.map((c): CameraProgress => {
+      const s = c.sample;
+      const state = this.isFinished(c) ? (c.state === 'failed' ? 'failed' : 'ended') : (s?.state ?? c.state);
+      if (state !== 'ended' && state !== 'failed') totalFps += s?.fps ?? 0;
+      const camera: CameraProgress = { cameraIndex: c.cameraIndex, source: c.planned.display, state, frames: s?.frames ?? 0, fps: s?.fps ?? 0, position: s?.position ?? 0, activeTracks: s?.activeTracks ?? 0 };
+      if (s?.duration !== undefined) camera.duration = s.duration;
+      return camera;
+    });
+    this.emit('progress', { jobId: this.jobId, elapsedSeconds: (Date.now() - this.started) / 1000, totalFps, cameras });
+  }
+
+  private baseResult(): JobResult {
+    return {
+      jobId: this.jobId,
+      status: 'failed',
+      cameras: [],
+      identities: 0,
+      startedAt: new Date(this.started).toISOString(),
+      endedAt: '',
+      elapsedSeconds: 0,
+      stages: { read: 0, detect: 0, track: 0, reid: 0, identity: 0, zones: 0, annotate: 0, encode: 0, csv: 0 },
+      warnings: this.warnings.kept,
+      warningsSuppressed: 0,
+      stopReason: 'error',
+    };
+  }
+
+  /** Completes the result and emits the job's last event, as the local runner does. */
+  private finish(status: JobStatus, error?: MulticamReidError, result = this.baseResult()): JobResult {
+    result.status = status;
+    if (status === 'cancelled') result.stopReason = 'cancelled';
+    if (status === 'failed') result.stopReason = 'error';
+    result.endedAt = new Date().toISOString();
+    result.elapsedSeconds = (Date.now() - this.started) / 1000;
+    result.warningsSuppressed = this.warnings.suppressed;
+    if (error !== undefined) {
+      error.message = this.plan.redactor.text(error.message);
+      result.error = { code: error.code, message: error.message };
+    }
+    if (status === 'cancelled') this.emit('cancelled', result);
+    else if (status === 'failed') this.emit('error', error ?? new MulticamReidError('INTERNAL', 'job failed'), result);
+    else this.emit('done', result);
+    return result;
+  }
+}
+
+/**
+ * Options of every camera job. A camera's own failure is in its result (the job completes);
+ * a thrown failure (cancel, refusal) is final; a worker that dies is handled by BullMQ's
+ * stalled-job check (the worker's `maxStalledCount`). `ignoreDependencyOnFailure` lets the
+ * parent see every camera as done, whatever happened to it.
+ */
+const CHILD_OPTIONS = { attempts: 1, ignoreDependencyOnFailure: true, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } } as const;
+
+function zonesForNewCamera(zones: unknown): { zones: readonly ZoneDefinition[]; lines: readonly LineDefinition[] } {
+  const parsed = parseZones({ 0: zones }, { cameraCount: 1 });
+  return { zones: parsed.cameras[0] ?? [], lines: linesForCamera(parsed, 0) };
+}
+
+function addStages(a: StageTimings, b: StageTimings): StageTimings {
+  const out = { ...a };
+  for (const key of Object.keys(out) as Array<keyof StageTimings>) out[key] += b[key] ?? 0;
+  return out;
+}
