@@ -114,7 +114,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         `worker ${identity.host}:${identity.pid} runs multicam-reid ${version} but camera ${data?.cameraIndex} of job ${data?.jobId} was submitted by ${String(data?.version)}; run one version on the submitter and every worker`,
       );
       say(`refused camera ${data?.cameraIndex} of job ${data?.jobId}: ${error.message}`);
-      if (typeof data?.jobId === 'string') await writeRefusal(redis, prefix, data, error, identity, attempt);
+      if (typeof data?.jobId === 'string' && typeof data.outputDir === 'string') await writeRefusal(redis, prefix, data, error, identity, attempt);
       throw new UnrecoverableError(`[${error.code}] ${error.message}`);
     }
     const camera = new CameraJob({ models, machineConfig: pipeline.config, redis, prefix, worker: identity, galleries, log: say, eventFlushMs: options.eventFlushMs }, data, { id: job.id!, number: attempt, token: token ?? '' }, signal ?? new AbortController().signal);
