@@ -124,7 +124,7 @@ export class EventReader {
   readonly traffic: RedisTraffic = { commands: 0, roundTrips: 0 };
 
   constructor(
-    /** A connection of its own: XREAD BLOCK holds it. */
+    /** A connection of its own (XREAD BLOCK holds it), closed by {@link stop}. */
     private readonly redis: Redis,
     private readonly key: string,
     private readonly onMessages: (messages: WireMessage[]) => void,
@@ -148,8 +148,10 @@ export class EventReader {
     while ((await this.readOnce(undefined)) > 0);
   }
 
+  /** Stops reading and closes the reader's connection (a read in flight is abandoned). Idempotent. */
   stop(): void {
     this.stopped = true;
+    this.redis.disconnect();
   }
 
   /** One XREAD; returns the number of entries read. */

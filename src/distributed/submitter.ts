@@ -30,8 +30,10 @@ import { removeStagingArea } from './staging.js';
 import { libraryVersion } from './version.js';
 import type { CameraSample, WireMessage, WorkerIdentity } from './wire.js';
 
-/** Seconds between the submitter's checks of its flow and of Redis. */
+/** Milliseconds between the submitter's checks of its flow and of Redis. */
 const WATCH_INTERVAL_MS = 1000;
+/** Longest wait for one Redis read while the job ends (Redis may be gone for good). */
+const REDIS_WAIT_MS = 3000;
 
 /** What the submitter knows of one camera. */
 interface CameraEntry {
@@ -102,8 +104,7 @@ export class DistributedJobDriver implements JobDriver {
       const readerConnection = connections.commands.duplicate();
       readerConnection.on('error', () => undefined);
       this.reader = new EventReader(readerConnection, this.keys.events, (m) => this.onMessages(m), (p) => this.onPreview(p));
-      const reading = this.reader.run();
-      void reading.finally(() => readerConnection.disconnect());
+      void this.reader.run();
       this.plan.sources.forEach((source, i) => this.cameras.push(this.newCamera(i, source, zonesOf(this.plan, i), linesForCamera(this.plan.zones, i))));
       if (this.stop.aborted) return await this.finaliseJob();
       await this.queueFlow(connections);
@@ -195,8 +196,9 @@ export class DistributedJobDriver implements JobDriver {
 
   /** Called on every settled marker and every second: ends the wait when the flow has no camera left to run. */
   private async check(): Promise<void> {
-    if (this.wake === undefined || this.checking) return;
+    if (this.wake === undefined) return;
     if (this.failure !== undefined) return this.ending();
+    if (this.checking) return;
     if (this.pendingAdds > 0 || this.downSince !== undefined) return;
     this.checking = true;
     try {
@@ -222,7 +224,7 @@ export class DistributedJobDriver implements JobDriver {
     if (this.failure === undefined) return wake();
     void (async () => {
       if (this.downSince === undefined) {
-        await publishCancel(this.connections!.commands, this.deps.prefix, this.jobId, this.failure!.message).catch(() => undefined);
+        await bounded(publishCancel(this.connections!.commands, this.deps.prefix, this.jobId, this.failure!.message), REDIS_WAIT_MS, undefined);
         await this.awaitRunningResults();
       }
       wake();
@@ -233,7 +235,7 @@ export class DistributedJobDriver implements JobDriver {
   private async awaitRunningResults(): Promise<void> {
     const deadline = Date.now() + this.deps.cancelTimeout * 1000;
     while (Date.now() < deadline) {
-      const outcomes = await this.readOutcomes().catch(() => undefined);
+      const outcomes = await bounded(this.readOutcomes(), REDIS_WAIT_MS, undefined);
       const waiting = this.cameras.filter((c) => c.worker !== undefined && c.synthesized === undefined && outcomes?.get(c.cameraIndex)?.result.attempts !== c.attempt);
       if (waiting.length === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -264,7 +266,7 @@ export class DistributedJobDriver implements JobDriver {
     if (connections === undefined) return;
     this.cancelDeadline = Date.now() + this.deps.cancelTimeout * 1000;
     const reason = typeof this.stop.reason === 'string' ? this.stop.reason : 'cancelled';
-    await publishCancel(connections.commands, this.deps.prefix, this.jobId, reason).catch(() => undefined);
+    await bounded(publishCancel(connections.commands, this.deps.prefix, this.jobId, reason), REDIS_WAIT_MS, undefined);
     await Promise.all(this.cameras.map((camera) => this.takeOutOfQueue(camera, 'cancelled')));
     void this.check();
   }
@@ -272,7 +274,7 @@ export class DistributedJobDriver implements JobDriver {
   /** Removes a camera's job from the queue if no worker has taken it; it then ends without running. */
   private async takeOutOfQueue(camera: CameraEntry, why: 'cancelled' | 'removed'): Promise<void> {
     if (camera.worker !== undefined || camera.synthesized !== undefined) return;
-    const removed = await this.connections!.cameras.remove(camera.childId).catch(() => 0);
+    const removed = await bounded(this.connections!.cameras.remove(camera.childId), REDIS_WAIT_MS, 0);
     if (removed !== 1 || camera.worker !== undefined) return;
     camera.synthesized = this.emptyResult(camera, why === 'removed' ? 'completed' : 'cancelled', why);
     camera.state = 'ended';
@@ -281,9 +283,11 @@ export class DistributedJobDriver implements JobDriver {
   }
 
   private async finaliseJob(): Promise<JobResult> {
-    await this.reader?.drain().catch(() => undefined);
+    // Redis may be gone for good here: every read of the end is bounded.
+    if (this.downSince === undefined) await bounded(this.reader?.drain() ?? Promise.resolve(), REDIS_WAIT_MS, undefined);
     this.reader?.stop();
-    const outcomes = await this.readOutcomes().catch(() => new Map<number, CameraJobOutcome>());
+    const none = new Map<number, CameraJobOutcome>();
+    const outcomes = this.downSince === undefined ? await bounded(this.readOutcomes(), REDIS_WAIT_MS, none) : none;
     const cameras: CameraResult[] = [];
     let stages: StageTimings = { read: 0, detect: 0, track: 0, reid: 0, identity: 0, zones: 0, annotate: 0, encode: 0, csv: 0 };
     for (const camera of this.cameras) {
@@ -346,7 +350,7 @@ export class DistributedJobDriver implements JobDriver {
 
   /** The result of a camera that ended without a worker's result: its BullMQ failure, or lost with Redis. */
   private async lostResult(camera: CameraEntry): Promise<CameraResult> {
-    const child = (await this.connections?.cameras.getJob(camera.childId).catch(() => undefined)) as BullJob | undefined;
+    const child = this.downSince !== undefined || this.connections === undefined ? undefined : ((await bounded(this.connections.cameras.getJob(camera.childId), REDIS_WAIT_MS, undefined)) as BullJob | undefined);
     const reason = child?.failedReason;
     if (reason !== undefined && reason !== '') {
       const code = /^\[([A-Z_]+)\] /.exec(reason)?.[1] ?? (/stalled/i.test(reason) ? 'WORKER_LOST' : 'INTERNAL');
@@ -372,7 +376,7 @@ export class DistributedJobDriver implements JobDriver {
   private async cleanUp(): Promise<void> {
     const connections = this.connections;
     if (connections === undefined || this.downSince !== undefined) return;
-    await connections.commands
+    const cleaning = connections.commands
       .multi()
       .set(this.keys.finalised, '1', 'EX', 3600)
       .del(this.keys.events, this.keys.galleryOps)
@@ -380,8 +384,8 @@ export class DistributedJobDriver implements JobDriver {
       .expire(this.keys.cancelled, 3600)
       .expire(this.keys.removed, 3600)
       .exec()
-      .catch(() => undefined);
-    await connections.jobs.remove(this.jobId, { removeChildren: true }).catch(() => undefined);
+      .then(() => connections.jobs.remove(this.jobId, { removeChildren: true }));
+    await bounded(cleaning, REDIS_WAIT_MS, undefined);
   }
 
   // ── the job's stream ───────────────────────────────────────────────────────
@@ -599,6 +603,19 @@ const CHILD_OPTIONS = { attempts: 1, ignoreDependencyOnFailure: true, removeOnCo
 function zonesForNewCamera(zones: unknown): { zones: readonly ZoneDefinition[]; lines: readonly LineDefinition[] } {
   const parsed = parseZones({ 0: zones }, { cameraCount: 1 });
   return { zones: parsed.cameras[0] ?? [], lines: linesForCamera(parsed, 0) };
+}
+
+/** `work`, or `fallback` when it fails or takes longer than `ms`. */
+async function bounded<T, F>(work: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<F>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  try {
+    return await Promise.race([work.catch(() => fallback), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function addStages(a: StageTimings, b: StageTimings): StageTimings {

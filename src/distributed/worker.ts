@@ -169,8 +169,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     }
     for (const [id, camera] of active) {
       if (camera.data.jobId !== message.jobId) continue;
-      if (message.type === 'cancel') bullWorker.cancelJob(id, message.reason);
-      else if (message.type === 'remove' && camera.data.cameraIndex === message.cameraIndex) camera.remove();
+      if (message.type === 'cancel') {
+        say(`cancel of job ${message.jobId} received: stopping camera ${camera.data.cameraIndex}`);
+        bullWorker.cancelJob(id, message.reason);
+      } else if (message.type === 'remove' && camera.data.cameraIndex === message.cameraIndex) {
+        say(`removal of camera ${message.cameraIndex} of job ${message.jobId} received: ending it`);
+        camera.remove();
+      }
     }
   });
   // A message published while the subscriber was away is lost: the flags tell what it said.

@@ -127,9 +127,17 @@ export const FAST_STALL = ['--lock-duration', '4000', '--stalled-interval', '100
 /** A `multicam-reid worker` process started from the CLI. */
 export class WorkerProcess {
   readonly lines: string[] = [];
+  /** `Date.now()` at which each line of {@link lines} arrived. */
+  readonly times: number[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private constructor(readonly child: ChildProcess) {
-    const take = (chunk: Buffer) => this.lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+    const take = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (line === '') continue;
+        this.lines.push(line);
+        this.times.push(Date.now());
+      }
+    };
     child.stdout!.on('data', take);
     child.stderr!.on('data', take);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -163,6 +171,12 @@ export class WorkerProcess {
       if (Date.now() > deadline) throw new Error(`worker ${this.pid} never logged ${pattern}:\n${this.lines.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /** When the first line matching `pattern` after line `from` arrived, or undefined. */
+  timeOf(pattern: RegExp, from = 0): number | undefined {
+    const i = this.lines.findIndex((l, k) => k >= from && pattern.test(l));
+    return i < 0 ? undefined : this.times[i];
   }
 
   /** Descendant processes of the worker (its ffmpeg readers and encoders). */

@@ -121,7 +121,7 @@ test('run --redis --json: the result names the worker of each camera and its att
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const [code] = (await new Promise((resolve) => child.once('exit', (...a) => resolve(a)))) as [number];
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   assert.equal(code, 0, stderr);
   const result = JSON.parse(stdout) as JobResult;
   assert.equal(result.status, 'completed');

@@ -1,0 +1,107 @@
+/**
+ * Cancel across processes: `job.cancel()` on the submitter reaches the worker of every
+ * running camera (BullMQ's cancelJob driven by the control channel), their outputs are
+ * finalised, the job and its cameras end `cancelled`, nothing is retried; a camera still in
+ * the queue ends cancelled without running. The delay from the cancel to each worker's
+ * reaction is printed (measured, not asserted).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { DistributedPipeline } from '../../src/distributed/pipeline.js';
+import type { JobResult } from '../../src/pipeline/events.js';
+import { parseTracksCsv } from '../../src/output/tracks-csv.js';
+import { inspectVideo } from '../helpers/ffmpeg.js';
+import { RedisServer, STORE_CLIPS, WorkerProcess, assertGone, assertNoChildren, outputFolder } from './helpers.js';
+
+let redis: RedisServer;
+let workers: WorkerProcess[] = [];
+
+before(async () => {
+  redis = await RedisServer.start();
+  workers = await Promise.all([WorkerProcess.start(redis.url), WorkerProcess.start(redis.url)]);
+});
+
+after(async () => {
+  const pids = workers.flatMap((w) => [w.pid, ...w.descendants()]);
+  await Promise.all(workers.map((w) => w.stop()));
+  await redis.dispose();
+  await assertGone(pids, 'worker or ffmpeg');
+  await assertNoChildren();
+});
+
+test('cancel reaches every running camera, outputs are finalised, status cancelled, nothing retried; a queued camera ends without running', { timeout: 300_000 }, async () => {
+  const pipeline = new DistributedPipeline({ redis: redis.url, config: { detector: { sessions: 1 } } });
+  try {
+    // Three cameras for two workers of one camera each: the third waits in the queue.
+    const job = pipeline.processVideo({ sources: [STORE_CLIPS[0]!, STORE_CLIPS[1]!, STORE_CLIPS[0]!], outputDir: outputFolder('cancel'), realtime: true });
+    const framesOf = new Map<number, number>();
+    job.on('progress', (e) => {
+      for (const c of e.cameras) framesOf.set(c.cameraIndex, c.frames);
+    });
+    const ended = new Map<number, { state: string; reason: string }>();
+    job.on('camera:status', (e) => {
+      if (e.state === 'ended' || e.state === 'failed') ended.set(e.cameraIndex, { state: e.state, reason: e.reason });
+    });
+    const deadline = Date.now() + 120_000;
+    while (!((framesOf.get(0) ?? 0) > 5 && (framesOf.get(1) ?? 0) > 5) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok((framesOf.get(0) ?? 0) > 5 && (framesOf.get(1) ?? 0) > 5, 'both running cameras processed frames');
+    assert.equal(framesOf.get(2) ?? 0, 0, 'the third camera is still queued');
+
+    const cancelledAt = Date.now();
+    const lineCounts = workers.map((w) => w.lines.length);
+    job.cancel('stop now');
+    const result: JobResult = await job.result;
+    const reacted = workers.map((w, i) => w.lines.slice(lineCounts[i]).find((l) => /camera \d of job .*: cancelled/.test(l)));
+    const received = workers.map((w, i) => w.timeOf(/cancel of job .* received/, lineCounts[i]));
+    console.log(`cancel → received by the workers after ${received.map((t) => (t === undefined ? '?' : `${t - cancelledAt} ms`)).join(' and ')}; job settled ${Date.now() - cancelledAt} ms after the cancel`);
+    assert.ok(received.every((t) => t !== undefined), 'both workers received the cancel');
+
+    assert.equal(result.status, 'cancelled');
+    assert.equal(result.stopReason, 'cancelled');
+    assert.equal(result.cameras.length, 3);
+    for (const camera of result.cameras.slice(0, 2)) {
+      assert.equal(camera.status, 'cancelled', `camera ${camera.cameraIndex}: ${JSON.stringify(camera)}`);
+      assert.equal(camera.stopReason, 'cancelled');
+      assert.equal(camera.attempts, 1, 'not retried');
+      assert.ok(camera.frames > 0 && camera.frames < 419, `camera ${camera.cameraIndex} stopped midway (${camera.frames} frames)`);
+      // Finalised: the MP4 plays every processed frame, the CSV and the zone report are complete.
+      const video = await inspectVideo(camera.videoPath!);
+      assert.equal(video.frames, camera.frames, `camera ${camera.cameraIndex}: every processed frame is in its MP4`);
+      const rows = parseTracksCsv(readFileSync(camera.csvPath, 'utf8'));
+      assert.ok(rows.every((r) => r.frameIndex < camera.frames));
+      assert.equal(JSON.parse(readFileSync(camera.zonesPath, 'utf8')).status, 'cancelled');
+    }
+    assert.deepEqual(reacted.map((l) => l !== undefined), [true, true], `both workers ended their camera as cancelled:\n${workers.map((w) => w.lines.join('\n')).join('\n---\n')}`);
+
+    // The queued camera: taken out of the queue, never run, its outputs still there (a CSV header and a report).
+    const queued = result.cameras[2]!;
+    assert.equal(queued.status, 'cancelled');
+    assert.equal(queued.frames, 0);
+    assert.equal(queued.worker, undefined);
+    assert.ok(existsSync(queued.csvPath) && existsSync(queued.zonesPath), 'the queued camera leaves a CSV header and a zone report');
+    assert.ok(existsSync(result.zipPath!), 'the ZIP is written after a cancel too');
+
+    // Not retried: no worker takes a camera of this job again.
+    await new Promise((r) => setTimeout(r, 2000));
+    const takes = workers.flatMap((w) => w.lines.filter((l) => l.includes(`of job ${result.jobId}`) && l.includes('took camera')));
+    assert.equal(takes.length, 2, takes.join('\n'));
+  } finally {
+    await pipeline.release();
+  }
+});
+
+test('a cancel before any worker took a camera ends the job at once, cancelled', { timeout: 120_000 }, async () => {
+  const pipeline = new DistributedPipeline({ redis: redis.url, config: { detector: { sessions: 1 } } });
+  const controller = new AbortController();
+  try {
+    const job = pipeline.processVideo({ sources: [STORE_CLIPS[0]!], outputDir: outputFolder('cancel-early'), signal: controller.signal });
+    job.on('start', () => controller.abort('changed my mind'));
+    const result = await job.result;
+    assert.equal(result.status, 'cancelled');
+    assert.equal(result.cameras.length, 1);
+    assert.equal(result.cameras[0]!.status, 'cancelled');
+  } finally {
+    await pipeline.release();
+  }
+});
