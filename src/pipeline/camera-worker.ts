@@ -17,7 +17,7 @@ import type { IdentityGallery } from '../identity/gallery.js';
 import type { IdentityAssignment } from '../identity/types.js';
 import { judgeCrop, type CropQualityOptions } from '../identity/crop-quality.js';
 import type { ZoneEvent, ZoneMonitor, ZoneTrackInput } from '../zones/index.js';
-import type { FrameAnnotator, OverlayBox, OverlayZone } from '../output/annotator.js';
+import type { FrameAnnotator, OverlayBox, OverlayLine, OverlayZone } from '../output/annotator.js';
 import { copyCrop, type CameraIdentityAlbum, type CropImage } from '../output/identity-album.js';
 import type { TrackCsvRow } from '../output/tracks-csv.js';
 import type { CameraOutputs } from './camera-outputs.js';
@@ -124,8 +124,9 @@ interface TrackMemo {
 export class CameraWorker {
   readonly counters: CameraCounters = { detectedFrames: 0, detections: 0, confirmedTracks: 0, globalIds: new Set(), globalIdsTruncated: false, stages: emptyStageTimings() };
   private lastPreviewAt = 0;
-  /** Zone polygons as drawn on the video; only their counts change per frame. */
+  /** Zone polygons and counting lines as drawn on the video; only their counts change per frame. */
   private readonly overlayZones: OverlayZone[];
+  private readonly overlayLines: OverlayLine[];
   /** Every track the tracker holds (tracked or lost), plus removed ones until their late rows are out. */
   private readonly tracks = new Map<number, TrackMemo>();
   private readonly csv: LateRows;
@@ -133,6 +134,7 @@ export class CameraWorker {
 
   constructor(readonly parts: CameraWorkerParts) {
     this.overlayZones = parts.zoneMonitor.pixelZones.map((z) => ({ name: z.name, polygon: z.polygon, color: z.color, count: 0 }));
+    this.overlayLines = parts.zoneMonitor.pixelLines.map((l) => ({ name: l.name, line: l.line, color: l.color, in: 0, out: 0 }));
     this.csv = new LateRows(parts.outputs.csv, parts.csvDelayFrames, (trackId) => this.tracks.get(trackId)?.identity);
   }
 
@@ -396,16 +398,22 @@ export class CameraWorker {
     if (p.annotator === undefined || (p.outputs.video === undefined && !wantPreview)) return;
     t = performance.now();
     for (const zone of this.overlayZones) zone.count = p.zoneMonitor.occupancy(zone.name);
-    const rgba = p.annotator.annotate(frame, { boxes, zones: this.overlayZones, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
+    for (const line of this.overlayLines) {
+      const counts = p.zoneMonitor.lineCounts(line.name);
+      line.in = counts.in;
+      line.out = counts.out;
+    }
+    // Drawn into the frame itself: the encoder takes the annotated frame as it is.
+    const pixels = p.annotator.annotate(frame, { boxes, zones: this.overlayZones, lines: this.overlayLines, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
     stages.annotate += performance.now() - t;
     if (wantPreview) {
       this.lastPreviewAt = performance.now();
-      p.emit('preview', { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, width: frame.width, height: frame.height, rgba });
+      p.emit('preview', { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, width: frame.width, height: frame.height, data: pixels, pixelFormat: frame.pixelFormat });
     }
     if (p.outputs.video !== undefined) {
       t = performance.now();
       // Timed: a live camera's dropped frames and outages keep their place on the video's timeline.
-      await p.outputs.video.writeAt(rgba, frame.pts);
+      await p.outputs.video.writeAt(pixels, frame.pts);
       stages.encode += performance.now() - t;
     }
   }
