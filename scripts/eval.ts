@@ -1,8 +1,9 @@
 /**
- * `npm run eval -- <tracker|video|multicam> [options]`: the evaluations of docs/evaluation.md.
+ * `npm run eval -- <tracker|video|multicam|tracker-video> [options]`: the evaluations of docs/evaluation.md.
  * - `tracker` (the default): ByteTracker on the public MOT15 detections (no frames).
  * - `video`: the whole pipeline on the TUD videos, scored per sequence and overall.
  * - `multicam`: SPEC §5's multi-camera protocol on the TUD videos.
+ * - `tracker-video`: ByteTracker with and without appearance on the TUD videos' detections.
  */
 const [first, ...rest] = process.argv.slice(2);
 const command = first === undefined || first.startsWith('-') ? 'tracker' : first;
@@ -11,6 +12,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   tracker: () => import('./eval-mot.js'),
   video: () => import('./eval-video.js'),
   multicam: () => import('./eval-multicam.js'),
+  'tracker-video': () => import('./eval-tracker-video.js'),
 };
 const load = commands[command];
 if (load === undefined) {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { groupByFrame, readMotFile, type MotRecord } from '../../src/eval/mot-file.js';
 import { aggregateMotMetrics, computeMotMetrics } from '../../src/eval/mot-metrics.js';
 import { trackMotDetections } from '../../src/eval/track-detections.js';
-import type { ByteTrackerOptions } from '../../src/tracking/options.js';
+import { BYTETRACK_REFERENCE_PRESET, type ByteTrackerOptions } from '../../src/tracking/options.js';
 import { media } from '../helpers/shared.js';
 
 /** The sequences and the frame rates the reference ran them at. */
@@ -29,8 +29,7 @@ async function load(seq: string): Promise<{ detections: MotRecord[]; reference: 
 }
 
 function track(detections: MotRecord[], frameRate: number, options: Partial<ByteTrackerOptions>): MotRecord[] {
-  // The reference writes every activated track: no minimum box area.
-  return trackMotDetections(detections, { frameRate, minBoxArea: 0, ...options });
+  return trackMotDetections(detections, { ...BYTETRACK_REFERENCE_PRESET, frameRate, ...options });
 }
 
 /** First frame whose track set (ids and boxes) differs, or -1; throws nothing, compares everything. */
@@ -53,10 +52,11 @@ function firstDifference(reference: MotRecord[], ours: MotRecord[]): number {
 }
 
 describe("ByteTracker mode 'reference' against the official ByteTrack", () => {
-  it("with assignment 'max-matches' (the rule the reference data was made with) gives the same ids and boxes in every frame", async () => {
+  it("BYTETRACK_REFERENCE_PRESET (assignment 'max-matches', the rule the reference data was made with) gives the same ids and boxes in every frame", async () => {
+    assert.equal(BYTETRACK_REFERENCE_PRESET.assignment, 'max-matches');
     for (const [seq, frameRate] of SEQUENCES) {
       const { detections, reference } = await load(seq);
-      const ours = track(detections, frameRate, { mode: 'reference', assignment: 'max-matches' });
+      const ours = track(detections, frameRate, {});
       assert.equal(ours.length, reference.length, `${seq}: rows`);
       assert.equal(firstDifference(reference, ours), -1, `${seq}: first frame that differs`);
     }
@@ -70,7 +70,7 @@ describe("ByteTracker mode 'reference' against the official ByteTrack", () => {
     const scores: Array<{ ours: ReturnType<typeof computeMotMetrics>; reference: ReturnType<typeof computeMotMetrics> }> = [];
     for (const [seq, frameRate] of SEQUENCES) {
       const { detections, reference } = await load(seq);
-      const ours = track(detections, frameRate, { mode: 'reference', assignment: 'lapjv' });
+      const ours = track(detections, frameRate, { assignment: 'lapjv' });
       assert.equal(firstDifference(reference, ours), firstDivergence[seq], `${seq}: first frame that differs`);
       if (seq.startsWith('TUD')) {
         const gt = await readMotFile(media(`mot/py-motmetrics/${seq}/gt.txt`));
