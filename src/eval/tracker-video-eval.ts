@@ -33,6 +33,9 @@ export interface VideoDetections {
  */
 export async function collectVideoDetections(sequences: readonly VideoSequence[], config?: PipelineConfigInput | string): Promise<VideoDetections[]> {
   const cfg = resolveConfig(config);
+  // As DetectionTrackingPipeline.load() does on this branch: the configured models folder
+  // becomes the resolver's search folder unless the environment names one.
+  if (cfg.modelsDir !== undefined) process.env.MULTICAM_REID_MODELS ??= cfg.modelsDir;
   const d = cfg.detector;
   const detector = await PersonDetector.load({
     modelPath: d.modelPath,
