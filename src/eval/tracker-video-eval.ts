@@ -33,9 +33,6 @@ export interface VideoDetections {
  */
 export async function collectVideoDetections(sequences: readonly VideoSequence[], config?: PipelineConfigInput | string): Promise<VideoDetections[]> {
   const cfg = resolveConfig(config);
-  // As DetectionTrackingPipeline.load() does on this branch: the configured models folder
-  // becomes the resolver's search folder unless the environment names one.
-  if (cfg.modelsDir !== undefined) process.env.MULTICAM_REID_MODELS ??= cfg.modelsDir;
   const d = cfg.detector;
   const detector = await PersonDetector.load({
     modelPath: d.modelPath,
@@ -46,8 +43,9 @@ export async function collectVideoDetections(sequences: readonly VideoSequence[]
     classes: d.classes,
     sessions: 1,
     intraOpNumThreads: d.intraOpNumThreads,
+    modelsDir: cfg.modelsDir,
   });
-  const embedder = await ReidEmbedder.load({ modelPath: cfg.reid.modelPath, modelId: cfg.reid.modelId, intraOpNumThreads: cfg.reid.intraOpNumThreads }).catch(async (error: unknown) => {
+  const embedder = await ReidEmbedder.load({ modelPath: cfg.reid.modelPath, modelId: cfg.reid.modelId, intraOpNumThreads: cfg.reid.intraOpNumThreads, modelsDir: cfg.modelsDir }).catch(async (error: unknown) => {
     await detector.release();
     throw error;
   });
