@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'OUTPUT_FAILED'
   | 'INVALID_MOT_FILE'
   | 'INVALID_DETECTION'
+  /** The MQTT event sink could not reach or log in to its broker (see src/service/). */
+  | 'MQTT_FAILED'
   | 'ABORTED';
 
 /** Base class of every error the library throws on purpose. */
