@@ -3,6 +3,7 @@
  * it: a message that names the broker (credentials masked) and says what to check.
  */
 import { MulticamReidError } from '../errors.js';
+import { REDACTED } from '../streams/redact.js';
 
 /** Why a connection to the broker failed. */
 export type MqttFailureReason = 'unreachable' | 'timeout' | 'auth' | 'refused';
@@ -48,9 +49,9 @@ export function connectError(reason: MqttFailureReason, broker: string, detail: 
   return new MqttSinkError(reason, broker, message, { cause });
 }
 
-/** Removes the given secrets (a password) from a text the `mqtt` package produced. */
+/** Masks the given secrets (a password; 3 characters or more, like `redactText`) in a text the `mqtt` package produced. */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('***');
+  for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join(REDACTED);
   return out;
 }

@@ -13,82 +13,64 @@ export interface OutgoingMessage {
   status: boolean;
 }
 
+interface Entry {
+  /** Arrival number: the order of the merged drain. */
+  seq: number;
+  message: OutgoingMessage;
+}
+
 export class Outbox {
-  /** Slots in arrival order; `undefined` marks a dropped or replaced message. */
-  private slots: Array<OutgoingMessage | undefined> = [];
+  /** Event messages in arrival order from `head` on; slots before it were dropped or compacted away. */
+  private events: Array<Entry | undefined> = [];
   private head = 0;
-  private eventCount = 0;
-  private statusCount = 0;
-  /** Slot of the pending status message of each status topic. */
-  private readonly statusSlot = new Map<string, number>();
+  /** The pending status of each status topic (one per job). */
+  private readonly statuses = new Map<string, Entry>();
+  private seq = 0;
 
   /** @param maxEvents event messages kept at most; 0 keeps none. */
   constructor(private readonly maxEvents: number) {}
 
   /** Messages waiting (events and statuses). */
   get size(): number {
-    return this.eventCount + this.statusCount;
+    return this.events.length - this.head + this.statuses.size;
   }
 
   /** Adds a message; returns how many event messages were dropped to make room (0 or 1). */
   push(message: OutgoingMessage): number {
+    const entry = { seq: this.seq++, message };
     if (message.status) {
-      const previous = this.statusSlot.get(message.topic);
-      if (previous !== undefined) {
-        this.slots[previous] = undefined;
-        this.statusCount--;
-      }
-      this.statusSlot.set(message.topic, this.slots.length);
-      this.slots.push(message);
-      this.statusCount++;
+      this.statuses.set(message.topic, entry);
       return 0;
     }
     if (this.maxEvents === 0) return 1;
     let dropped = 0;
-    if (this.eventCount >= this.maxEvents) {
-      this.dropOldestEvent();
+    if (this.events.length - this.head >= this.maxEvents) {
+      this.events[this.head++] = undefined; // the oldest goes; let it be collected
       dropped = 1;
     }
-    this.slots.push(message);
-    this.eventCount++;
-    this.compact();
+    this.events.push(entry);
+    // Forget the dropped slots once they are half of the array: amortised O(1) per message.
+    if (this.head >= 1024 && this.head * 2 >= this.events.length) {
+      this.events = this.events.slice(this.head);
+      this.head = 0;
+    }
     return dropped;
   }
 
-  /** Removes and returns every waiting message, oldest first. */
+  /** Removes and returns every waiting message, oldest first (events and statuses merged). */
   drain(): OutgoingMessage[] {
+    const events = this.events.slice(this.head) as Entry[];
+    const statuses = [...this.statuses.values()].sort((a, b) => a.seq - b.seq);
+    this.events = [];
+    this.head = 0;
+    this.statuses.clear();
     const out: OutgoingMessage[] = [];
-    for (let i = this.head; i < this.slots.length; i++) {
-      const message = this.slots[i];
-      if (message !== undefined) out.push(message);
+    let e = 0;
+    let s = 0;
+    while (e < events.length || s < statuses.length) {
+      const takeStatus = e >= events.length || (s < statuses.length && statuses[s]!.seq < events[e]!.seq);
+      out.push(takeStatus ? statuses[s++]!.message : events[e++]!.message);
     }
-    this.slots = [];
-    this.head = 0;
-    this.eventCount = 0;
-    this.statusCount = 0;
-    this.statusSlot.clear();
     return out;
-  }
-
-  private dropOldestEvent(): void {
-    // Statuses are few (one per job), so the first event is at most a few slots in.
-    for (let i = this.head; i < this.slots.length; i++) {
-      const message = this.slots[i];
-      if (message !== undefined && !message.status) {
-        this.slots[i] = undefined;
-        this.eventCount--;
-        break;
-      }
-    }
-    while (this.head < this.slots.length && this.slots[this.head] === undefined) this.head++;
-  }
-
-  /** Forgets the dropped slots at the front once they are half of the array. */
-  private compact(): void {
-    if (this.head < 1024 || this.head * 2 < this.slots.length) return;
-    this.slots = this.slots.slice(this.head);
-    const shift = this.head;
-    this.head = 0;
-    for (const [topic, slot] of this.statusSlot) this.statusSlot.set(topic, slot - shift);
   }
 }

@@ -82,7 +82,9 @@ export function payloadSecrets(sources: readonly string[]): string[] {
  * `redactText` — a last defensive pass, whatever the events already carry.
  */
 export function serializePayload(payload: unknown, secrets: readonly string[] = []): string {
-  return redactText(JSON.stringify(payload, jsonSafe) ?? 'null', secrets);
+  const text = JSON.stringify(payload, jsonSafe) ?? 'null';
+  // URL user info needs an '@': most payloads (track, identity, zone events) have none and skip the pass.
+  return text.includes('@') || secrets.some((s) => text.includes(s)) ? redactText(text, secrets) : text;
 }
 
 /** JSON.stringify replacer; reads the holder's raw value because a Buffer's toJSON runs first. */

@@ -29,6 +29,8 @@ export interface Mosquitto {
   readonly port: number;
   /** `mqtt://127.0.0.1:<port>` (no credentials). */
   readonly url: string;
+  /** Replaces the password file's users (read when the broker next starts). */
+  setUsers(users: Record<string, string>): void;
   /** Starts the broker again on the same port, with the same configuration. */
   start(): Promise<void>;
   /** Stops the broker (SIGTERM, then SIGKILL after 3 s) and waits for it to exit. */
@@ -54,13 +56,16 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const dir = mkdtempSync(path.join(tmpdir(), 'multicam-reid-mosquitto-'));
   const port = options.port ?? (await freePort());
   const lines = [`listener ${port} 127.0.0.1`, `user ${userInfo().username}`, 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'log_type information'];
-  if (options.users !== undefined) {
-    const passwordFile = path.join(dir, 'passwd');
+  const passwordFile = path.join(dir, 'passwd');
+  const setUsers = (users: Record<string, string>): void => {
     writeFileSync(passwordFile, '');
-    for (const [user, password] of Object.entries(options.users)) {
+    for (const [user, password] of Object.entries(users)) {
       const run = spawnSync(MOSQUITTO_PASSWD, ['-b', passwordFile, user, password], { encoding: 'utf8' });
       if (run.status !== 0) throw new Error(`mosquitto_passwd failed: ${run.stderr}`);
     }
+  };
+  if (options.users !== undefined) {
+    setUsers(options.users);
     lines.push('allow_anonymous false', `password_file ${passwordFile}`);
   } else {
     lines.push('allow_anonymous true');
@@ -107,6 +112,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    setUsers,
     start,
     stop,
     async dispose() {
