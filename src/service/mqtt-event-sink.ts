@@ -86,8 +86,12 @@ const TypedEventEmitter = EventEmitter as unknown as new () => Pick<
 >;
 
 export class MqttEventSink extends TypedEventEmitter {
-  /** The validated options (defaults applied; `broker` is the URL with credentials masked). */
-  readonly options: ResolvedMqttSinkOptions;
+  /** The broker URL as shown in messages: credentials masked. */
+  readonly broker: string;
+  /** First topic level(s) of every message. */
+  readonly topicPrefix: string;
+  /** The validated options; private because they hold the password. */
+  private readonly options: ResolvedMqttSinkOptions;
   private readonly client: MqttClient;
   private readonly outbox: Outbox;
   /** The broker password, to keep it out of the messages the `mqtt` package writes. */
@@ -122,6 +126,8 @@ export class MqttEventSink extends TypedEventEmitter {
   private constructor(options: ResolvedMqttSinkOptions) {
     super();
     this.options = options;
+    this.broker = options.broker;
+    this.topicPrefix = options.topicPrefix;
     this.outbox = new Outbox(options.maxBuffered);
     const { url, credentials } = splitCredentials(options.url);
     const username = options.username ?? credentials.username;
