@@ -24,7 +24,10 @@ export type ErrorCode =
   | 'OUTPUT_FAILED'
   | 'INVALID_MOT_FILE'
   | 'INVALID_DETECTION'
+  /** The MQTT event sink could not reach or log in to its broker (see src/service/). */
+  | 'MQTT_FAILED'
   | 'ABORTED'
+  /** A bug: an error nobody meant to throw (see {@link toLibraryError}). */
   | 'INTERNAL';
 
 /** Base class of every error the library throws on purpose. */
