@@ -48,3 +48,6 @@ export { TracksCsvWriter, TRACKS_CSV_COLUMNS, parseTracksCsv, type TrackCsvRow, 
 export { writeZoneReport, type ZoneReportDocument } from './output/zone-report.js';
 export { jobFolderName, fileStamp, zipName, DEFAULT_TIME_ZONE } from './output/naming.js';
 export { zipDirectory, type ZipDirectoryOptions, type ZipResult } from './output/zip.js';
+
+// Services around a job
+export * from './service/index.js';

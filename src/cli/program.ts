@@ -10,6 +10,7 @@ import { MulticamReidError } from '../errors.js';
 import { DetectionTrackingPipeline } from '../pipeline/pipeline.js';
 import { loadConfigFile, parseConfig, type PipelineConfigInput } from '../pipeline/config.js';
 import { Redactor } from '../pipeline/plan.js';
+import { mqttSinkConfigSchema } from '../service/mqtt-options.js';
 import type { JobResult } from '../pipeline/events.js';
 
 export const EXIT = { completed: 0, failed: 1, invalidInput: 2, cancelled: 130 } as const;
@@ -37,6 +38,7 @@ interface RunFlags {
   json?: boolean;
   detector?: string;
   reid?: string;
+  mqtt?: string;
 }
 
 /** The configuration file (or the defaults) with the command line's overrides applied. */
@@ -45,6 +47,7 @@ function configFromFlags(flags: RunFlags): PipelineConfigInput {
   if (!flags.video) config.output.video = false;
   if (flags.detector !== undefined) config.detector = { ...config.detector, modelId: flags.detector, modelPath: undefined };
   if (flags.reid !== undefined) config.reid = { ...config.reid, modelId: flags.reid, modelPath: undefined };
+  if (flags.mqtt !== undefined) config.mqtt = mqttSinkConfigSchema.parse({ ...config.mqtt, url: flags.mqtt });
   return config;
 }
 
@@ -138,7 +141,7 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
   else printSummary(result, redact);
   if (result.status === 'completed') return EXIT.completed;
   if (result.status === 'cancelled') return EXIT.cancelled;
-  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION'].includes(result.error.code);
+  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION', 'MQTT_FAILED'].includes(result.error.code);
   return invalid ? EXIT.invalidInput : EXIT.failed;
 }
 
@@ -177,6 +180,7 @@ export function buildProgram(): Command {
     .option('--output-video <file>', 'single camera: also place the annotated video here')
     .option('--detector <id>', 'detector model id from the zoo (see `multicam-reid models`), e.g. bytetrack-nano-mot17')
     .option('--reid <id>', 'ReID model id from the zoo, e.g. osnet-x0.5-msmt17')
+    .option('--mqtt <url>', 'publish every job event as JSON on this MQTT broker (mqtt://user:pass@host:1883); see docs/mqtt.md')
     .option('--no-progress', 'do not print progress')
     .option('--json', 'print the job result as JSON')
     .action(async (sources: string[], flags: RunFlags) => {

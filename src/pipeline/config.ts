@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { X264_PRESETS } from '../output/video-writer.js';
+import { mqttSinkConfigSchema } from '../service/mqtt-options.js';
 
 const positiveInt = z.number().int().positive();
 const unitInterval = z.number().min(0).max(1);
@@ -133,6 +134,11 @@ export const pipelineConfigSchema = z
     processing: processingSchema.default(() => processingSchema.parse({})),
     /** Directory of the ONNX weights; defaults to $MULTICAM_REID_MODELS through the resolver. */
     modelsDir: z.string().optional(),
+    /**
+     * Publish every job event on an MQTT broker (see docs/mqtt.md). Each job connects first:
+     * a broker that is down or refuses the login fails the job before any work.
+     */
+    mqtt: mqttSinkConfigSchema.optional(),
   })
   .strict();
 

@@ -8,9 +8,9 @@ import { PersonDetector } from '../models/person-detector.js';
 import { ReidEmbedder } from '../models/reid-embedder.js';
 import { resolveByteTrackerOptions, type ByteTrackerOptions } from '../tracking/options.js';
 import { resolveIdentityGalleryOptions } from '../identity/options.js';
+import { resolveMqttSinkOptions } from '../service/mqtt-options.js';
 import { resolveConfig, type PipelineConfig, type PipelineConfigInput } from './config.js';
 import type { ProcessVideoOptions } from './options.js';
-import type { EmitFn } from './events.js';
 import { Job } from './job.js';
 import { JobRunner } from './job-runner.js';
 import { planJob } from './plan.js';
@@ -36,6 +36,7 @@ export class DetectionTrackingPipeline {
     // The tracker and gallery check their own options: do it now, before any job writes anything.
     this.trackerOptions = resolveByteTrackerOptions(this.config.tracker as Partial<ByteTrackerOptions>);
     resolveIdentityGalleryOptions(this.config.identity);
+    if (this.config.mqtt !== undefined) resolveMqttSinkOptions(this.config.mqtt, 'configuration mqtt'); // a bad broker URL fails here
   }
 
   /** Loads (once) and returns the detector and the ReID embedder. Missing or wrong models reject with a ModelError. */
@@ -55,7 +56,7 @@ export class DetectionTrackingPipeline {
   processVideo(options: ProcessVideoOptions): Job {
     const plan = planJob(options, this.config);
     const deps = { config: this.config, trackerOptions: this.trackerOptions, loadModels: () => this.load() };
-    return new Job(randomUUID(), (job, stop) => new JobRunner(job.id, plan, deps, stop, job.emit.bind(job) as EmitFn), options.signal);
+    return new Job(randomUUID(), (job, stop) => new JobRunner(job, plan, deps, stop), options.signal);
   }
 
   /**

@@ -2,7 +2,7 @@
  * The one call for a command-line run or any single job: connect first (so an unreachable
  * broker fails before the job exists), start the job, publish its events, close when it ends.
  */
-import type { JobEmitter } from '../pipeline/job.js';
+import type { Job, JobEmitter } from '../pipeline/job.js';
 import { MqttEventSink, type AttachableJob, type AttachOptions, type MqttSinkStats, type MqttSinkWarning } from './mqtt-event-sink.js';
 import type { MqttSinkOptions } from './mqtt-options.js';
 
@@ -13,10 +13,17 @@ export type MqttPublishedJob = AttachableJob & Pick<JobEmitter, 'emit'> & { read
 export interface WithMqttSinkOptions<J extends MqttPublishedJob> extends AttachOptions {
   /**
    * Receives the sink's warnings (broker lost, reconnected, buffer full).
-   * @default re-emits each as the job's own `warning` event (`{ message, code: 'MQTT_FAILED' }`),
-   *   so the job's listeners and the MQTT topic `…/warning` see it
+   * @default `job.warn(message, 'MQTT_FAILED')` (or the job's own `warning` event for a job
+   *   without `warn`), so the result, the job's listeners and the MQTT topic `…/warning` see it
    */
   onWarning?: (warning: MqttSinkWarning, job: J) => void;
+}
+
+/** A sink warning goes into the job's warnings (`job.warn`), or out as its `warning` event. */
+function defaultForward(warning: MqttSinkWarning, target: MqttPublishedJob): void {
+  const withWarn = target as Partial<Pick<Job, 'warn'>>;
+  if (typeof withWarn.warn === 'function') withWarn.warn(warning.message, warning.code);
+  else target.emit('warning', { message: warning.message, code: warning.code });
 }
 
 /** What {@link withMqttSink} returns. */
@@ -52,7 +59,7 @@ export async function withMqttSink<J extends MqttPublishedJob>(
     await sink.close();
     throw error;
   }
-  const forward = attach.onWarning ?? ((warning: MqttSinkWarning, target: J) => target.emit('warning', { message: warning.message, code: warning.code }));
+  const forward = attach.onWarning ?? defaultForward;
   const onWarning = (warning: MqttSinkWarning): void => forward(warning, job);
   sink.on('warning', onWarning);
   sink.attach(job, { sources: attach.sources });

@@ -35,7 +35,7 @@ function emitAll(job: Job): number {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** A job that emits only what the measurement emits, and never settles. */
-const idle = () => ({ run: () => new Promise<never>(() => undefined), addSource: () => 0, removeSource: () => undefined });
+const idle = () => ({ run: () => new Promise<never>(() => undefined), addSource: () => 0, removeSource: () => undefined, warn: () => undefined });
 const broker = await startMosquitto();
 try {
   for (const qos of [0, 1] as const) {
