@@ -39,8 +39,8 @@ function expectedPayload(event: string, args: unknown[]): unknown {
     return JSON.parse(JSON.stringify({ error: { code: error.code, message: error.message }, result: args[1] }));
   }
   if (event === 'preview') {
-    const { rgba, ...meta } = args[0] as { rgba: Uint8Array };
-    if (!(rgba instanceof Uint8Array)) throw new Error('a preview event without pixels: the test expects them');
+    const { data, pixelFormat: _format, ...meta } = args[0] as { data: Uint8Array; pixelFormat: string };
+    if (!(data instanceof Uint8Array)) throw new Error('a preview event without pixels: the test expects them');
     return meta;
   }
   return JSON.parse(JSON.stringify(args[0]));
