@@ -9,6 +9,7 @@ import cliProgress from 'cli-progress';
 import { MulticamReidError } from '../errors.js';
 import { DetectionTrackingPipeline } from '../pipeline/pipeline.js';
 import type { JobResult } from '../pipeline/events.js';
+import { registerModelsCommand } from './models-command.js';
 
 export const EXIT = { completed: 0, failed: 1, invalidInput: 2, cancelled: 130 } as const;
 
@@ -158,6 +159,7 @@ export function buildProgram(): Command {
     .action(async (sources: string[], flags: RunFlags) => {
       process.exitCode = await run(sources, flags);
     });
+  registerModelsCommand(program);
   return program;
 }
 
