@@ -29,12 +29,13 @@ export interface ModelMetadata {
 // entry. The compiled package imports the .js entry directly.
 const DEVELOPMENT = import.meta.url.endsWith('.ts');
 const WORKER_ENTRY = new URL(DEVELOPMENT ? './inference-worker.ts' : './inference-worker.js', import.meta.url).href;
+const WORKER_START_FAILURE = 'the inference worker could not start';
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
   if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
   await import(workerData.entry);
-})().catch((error) => parentPort.postMessage({ type: 'failed', message: 'the inference worker could not start: ' + String((error && error.stack) || error) }));
+})().catch((error) => parentPort.postMessage({ type: 'failed', message: '${WORKER_START_FAILURE}: ' + String((error && error.stack) || error) }));
 `;
 
 function tsxApi(): string | undefined {
@@ -135,6 +136,7 @@ export class WorkerSession implements ModelMetadata {
     if (first.type !== 'ready') {
       await worker.terminate();
       const message = first.type === 'failed' ? first.message : `unexpected reply ${first.type}`;
+      if (message.startsWith(WORKER_START_FAILURE)) throw new ModelError('INFERENCE_FAILED', `${message} (for the ${label} model ${modelPath})`, { culprit: modelPath });
       throw sessionCreationError(message, modelPath, label, providers);
     }
     return new WorkerSession(worker, first, modelPath);
