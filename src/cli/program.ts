@@ -12,6 +12,7 @@ import { loadConfigFile, parseConfig, type PipelineConfigInput } from '../pipeli
 import { Redactor } from '../pipeline/plan.js';
 import { mqttSinkConfigSchema } from '../service/mqtt-options.js';
 import type { JobResult } from '../pipeline/events.js';
+import { registerModelsCommand } from './models-command.js';
 
 export const EXIT = { completed: 0, failed: 1, invalidInput: 2, cancelled: 130 } as const;
 
@@ -141,7 +142,7 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
   else printSummary(result, redact);
   if (result.status === 'completed') return EXIT.completed;
   if (result.status === 'cancelled') return EXIT.cancelled;
-  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION', 'MQTT_FAILED'].includes(result.error.code);
+  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION', 'INVALID_MODEL_ENTRY', 'MQTT_FAILED'].includes(result.error.code);
   return invalid ? EXIT.invalidInput : EXIT.failed;
 }
 
@@ -186,6 +187,7 @@ export function buildProgram(): Command {
     .action(async (sources: string[], flags: RunFlags) => {
       process.exitCode = await run(sources, flags);
     });
+  registerModelsCommand(program);
   return program;
 }
 

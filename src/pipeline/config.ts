@@ -21,9 +21,24 @@ const detectorSchema = z
     modelId: z.string().optional(),
     /** 'yolox' or 'yolov8'; detected from the output shape when omitted. */
     format: z.enum(['yolox', 'yolov8']).optional(),
+    /**
+     * A model entry written inline (the same fields as an entry of models/manifest.json:
+     * input, output, preprocess…), for a compatible detector that the manifest does not list.
+     * Checked when the models load (a missing field is an INVALID_MODEL_ENTRY naming it).
+     */
+    model: z.record(z.string(), z.unknown()).optional(),
+    /** Extra manifest file(s) merged over the package's, so `modelId` can name your own models. */
+    manifest: z.union([z.string(), z.array(z.string())]).optional(),
     /** Lowest detection score kept. ByteTrack's second association stage uses the 0.1–trackThreshold ones, so keep it low. */
     scoreThreshold: unitInterval.default(0.1),
-    nmsThreshold: unitInterval.default(0.45),
+    /** IoU above which the weaker of two overlapping boxes is dropped. Default: the model's own (0.45 for YOLOX-Nano, 0.7 for the pedestrian detector). */
+    nmsThreshold: unitInterval.optional(),
+    /**
+     * `fixed`: the model's declared input size; `rectangular`: letterbox to the frame's aspect
+     * ratio (a 16:9 frame in 416×256 instead of 416×416: fewer padding pixels, faster), for
+     * models whose graph allows it. Default: the model's manifest entry (fixed).
+     */
+    inputShape: z.enum(['fixed', 'rectangular']).optional(),
     /** COCO class ids to keep; persons only by default. */
     classes: z.array(z.number().int().min(0)).min(1).default([0]),
     /** Inference sessions, each on its own worker thread (default: one per core, at most 4). */
@@ -39,6 +54,15 @@ const reidSchema = z
     modelPath: z.string().optional(),
     /** Manifest id; default 'osnet-x0.25-msmt17'. */
     modelId: z.string().optional(),
+    /** A ReID model entry written inline (see detector.model). */
+    model: z.record(z.string(), z.unknown()).optional(),
+    /** Extra manifest file(s) merged over the package's. */
+    manifest: z.union([z.string(), z.array(z.string())]).optional(),
+    /** Crops per inference call at most (models with a fixed batch size use theirs). */
+    maxBatch: positiveInt.optional(),
+    /** 'merge': crops asked for by several cameras at once go in one inference call; 'per-call': one call per request. */
+    batching: z.enum(['merge', 'per-call']).optional(),
+    executionProviders: z.array(z.string()).optional(),
     /** Set false to run detection and tracking only (no global identities). */
     enabled: z.boolean().default(true),
     /** Embed a confirmed track again after this many frames even when its identity is settled. */

@@ -158,7 +158,7 @@ export class JobRunner {
     if (models === STOPPED) return this.finish('cancelled');
     this.models = models;
     if (models.embedder !== undefined) {
-      this.gallery = new IdentityGallery({ ...this.deps.config.identity, similarityThreshold: this.plan.similarityThreshold });
+      this.gallery = new IdentityGallery({ embeddingDimension: models.embedder.dimension, ...this.deps.config.identity, similarityThreshold: this.plan.similarityThreshold });
       const references = this.plan.referencePersons.flatMap((p) => p.imagePaths.map((imagePath) => ({ name: p.name, imagePath })));
       if (references.length > 0 && (await untilStopped(registerReferenceImages(this.gallery, models.embedder, references), signal)) === STOPPED) {
         return this.finish('cancelled');

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { PersonDetector } from '../models/person-detector.js';
 import { ReidEmbedder } from '../models/reid-embedder.js';
+import type { ModelEntryInput } from '../models/manifest.js';
 import { resolveByteTrackerOptions, type ByteTrackerOptions } from '../tracking/options.js';
 import { resolveIdentityGalleryOptions } from '../identity/options.js';
 import { resolveMqttSinkOptions } from '../service/mqtt-options.js';
@@ -83,6 +84,9 @@ export class DetectionTrackingPipeline {
     const detector = await PersonDetector.load({
       modelPath: d.modelPath,
       modelId: d.modelId,
+      modelEntry: d.model as ModelEntryInput | undefined,
+      manifest: d.manifest,
+      inputShape: d.inputShape,
       format: d.format,
       scoreThreshold: d.scoreThreshold,
       nmsThreshold: d.nmsThreshold,
@@ -94,7 +98,17 @@ export class DetectionTrackingPipeline {
     });
     if (!r.enabled) return { detector };
     try {
-      const embedder = await ReidEmbedder.load({ modelPath: r.modelPath, modelId: r.modelId, intraOpNumThreads: r.intraOpNumThreads, modelsDir });
+      const embedder = await ReidEmbedder.load({
+        modelPath: r.modelPath,
+        modelId: r.modelId,
+        modelEntry: r.model as ModelEntryInput | undefined,
+        manifest: r.manifest,
+        maxBatch: r.maxBatch,
+        batching: r.batching,
+        intraOpNumThreads: r.intraOpNumThreads,
+        executionProviders: r.executionProviders,
+        modelsDir,
+      });
       return { detector, embedder };
     } catch (error) {
       await detector.release(); // no half-loaded pipeline keeps inference threads alive
