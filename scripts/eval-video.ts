@@ -29,6 +29,8 @@ export async function main(args: string[]): Promise<number> {
     const result = await evaluateVideos({ sequences: tudSequences(values.media!), workDir, config });
     console.log(`## Whole pipeline on the TUD videos (config ${values.config ?? 'defaults'}${values.tracker ? `, tracker ${values.tracker}` : ''})\n`);
     console.log(formatScoresTable([...result.sequences, result.overall]));
+    console.log(`\nThe same jobs scored with the global ids (one id per person):\n`);
+    console.log(formatScoresTable(result.globalIds));
     if (values.json !== undefined) {
       await writeJson(values.json, { command: ['video', ...args], config: values.config ?? null, tracker: values.tracker ? JSON.parse(values.tracker) : null, ...result });
     }

@@ -1,8 +1,10 @@
 /**
  * The whole pipeline scored on real footage: each video runs as a real single-camera job
  * (detector, tracker, ReID, identity — what a user runs), its tracks CSV is read back, and the
- * tracks (local track ids) are scored against the sequence's MOTChallenge ground truth with the
- * py-motmetrics definitions (MOTA, IDF1, …) and TrackEval's HOTA.
+ * tracks are scored against the sequence's MOTChallenge ground truth with the py-motmetrics
+ * definitions (MOTA, IDF1, …) and TrackEval's HOTA — twice: with the local track ids (the
+ * tracker's work) and with the global ids (the identity the job gives each person: a track
+ * that broke and came back under the same global id counts as one).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -49,9 +51,12 @@ export interface SequenceScores {
 }
 
 export interface VideoEvalResult {
+  /** Scored with the local track ids. */
   sequences: Array<SequenceScores & { frames: number; elapsedSeconds: number; csvPath: string }>;
   /** Counts summed over the sequences, ratios recomputed (py-motmetrics OVERALL; TrackEval COMBINED). */
   overall: SequenceScores;
+  /** The same jobs scored with the global ids (rows without one keep a track-unique id), per sequence and OVERALL last. */
+  globalIds: SequenceScores[];
 }
 
 /**
@@ -65,6 +70,7 @@ export async function evaluateVideos(options: VideoEvalOptions): Promise<VideoEv
   for (const s of options.sequences) groundTruths.push(await readMotFile(s.groundTruth));
   const pipeline = new DetectionTrackingPipeline(evalPipelineConfig(options.config));
   const sequences: VideoEvalResult['sequences'] = [];
+  const globalIds: SequenceScores[] = [];
   try {
     for (const [k, sequence] of options.sequences.entries()) {
       const dir = path.join(options.workDir, sequence.name);
@@ -80,6 +86,8 @@ export async function evaluateVideos(options: VideoEvalOptions): Promise<VideoEv
         elapsedSeconds: result.elapsedSeconds,
         csvPath: result.cameras[0]!.csvPath,
       });
+      const persons = tracksCsvToMot(rows, { id: 'global' });
+      globalIds.push({ name: sequence.name, mot: computeMotMetrics(gt, persons), hota: computeHota(gt, persons) });
     }
   } finally {
     await pipeline.release();
@@ -91,6 +99,7 @@ export async function evaluateVideos(options: VideoEvalOptions): Promise<VideoEv
       mot: aggregateMotMetrics(sequences.map((s) => s.mot)),
       hota: aggregateHota(sequences.map((s) => s.hota)),
     },
+    globalIds: [...globalIds, { name: 'OVERALL', mot: aggregateMotMetrics(globalIds.map((s) => s.mot)), hota: aggregateHota(globalIds.map((s) => s.hota)) }],
   };
 }
 

@@ -198,6 +198,7 @@ export class CameraSession {
       album: this.album,
       cropQuality: { ...DEFAULT_CROP_QUALITY, minWidth: cfg.reid.minCropWidth, minHeight: cfg.reid.minCropHeight, minScore: this.ctx.gallery?.options.minDetectionScore ?? DEFAULT_CROP_QUALITY.minScore },
       csvDelayFrames: this.csvDelayFrames(fps),
+      fuseAbove: cfg.reid.fuseWithTracker ? this.ctx.trackerOptions.trackThreshold : undefined,
       detectionStride: this.ctx.detectionStride,
       similarityThreshold: this.ctx.similarityThreshold,
       previewInterval: this.ctx.previewInterval,

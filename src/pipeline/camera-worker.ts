@@ -12,7 +12,7 @@ import type { PersonDetector } from '../models/person-detector.js';
 import type { Detection } from '../models/types.js';
 import type { ReidEmbedder } from '../models/reid-embedder.js';
 import type { ByteTracker } from '../tracking/byte-tracker.js';
-import type { Track, TrackerUpdate } from '../tracking/types.js';
+import type { Track, TrackerDetection, TrackerUpdate } from '../tracking/types.js';
 import type { IdentityGallery } from '../identity/gallery.js';
 import type { IdentityAssignment } from '../identity/types.js';
 import { judgeCrop, type CropQualityOptions } from '../identity/crop-quality.js';
@@ -46,6 +46,11 @@ export interface CameraWorkerParts {
   cropQuality: Readonly<CropQualityOptions>;
   /** Frames the CSV is written behind processing, so a track's first rows carry its settled id. */
   csvDelayFrames: number;
+  /**
+   * Embed detections scoring at least this before tracking, so the tracker fuses appearance
+   * (undefined: no fusion; the gallery's crops are embedded after tracking).
+   */
+  fuseAbove?: number;
   detectionStride: number;
   similarityThreshold: number;
   previewInterval?: number;
@@ -197,13 +202,14 @@ export class CameraWorker {
 
     let t = performance.now();
     let update: TrackerUpdate;
-    let detections: Detection[] = NO_DETECTIONS;
+    let detections: TrackerDetection[] = NO_DETECTIONS;
     if (pendingDetections !== undefined) {
       // Wall time this camera waits for its detections (they started while the previous frame was processed).
       detections = await pendingDetections;
       stages.detect += performance.now() - t;
       this.counters.detectedFrames += 1;
       this.counters.detections += detections.length;
+      if (p.fuseAbove !== undefined && p.embedder !== undefined) detections = await this.embedDetections(frame, detections, p.fuseAbove);
       t = performance.now();
       update = p.tracker.update(detections);
     } else {
@@ -230,6 +236,20 @@ export class CameraWorker {
       frameProcessed.publish(message);
     }
     p.status.frameProcessed(frame.pts, update.active.length);
+  }
+
+  /** Embeds the detections scoring at least `floor` (one batch) and returns them with their embeddings, for appearance fusion. */
+  private async embedDetections(frame: Frame, detections: Detection[], floor: number): Promise<TrackerDetection[]> {
+    const confident = detections.filter((d) => d.score >= floor);
+    if (confident.length === 0) return detections;
+    const t = performance.now();
+    const embeddings = await this.parts.embedder!.embed(frame, confident);
+    this.counters.stages.reid += performance.now() - t;
+    const byDetection = new Map(confident.map((d, i) => [d, embeddings[i]!]));
+    return detections.map((d) => {
+      const embedding = byDetection.get(d);
+      return embedding === undefined ? d : { ...d, embedding };
+    });
   }
 
   /** Keeps {@link tracks} in step with the tracker, and announces its changes. */
@@ -297,7 +317,7 @@ export class CameraWorker {
    * and folded into their tracks' descriptors; every other tracked track is only `touch`ed, so
    * the gallery knows when it was seen.
    */
-  private async updateIdentities(frame: Frame, active: readonly Track[], detections: readonly Detection[]): Promise<void> {
+  private async updateIdentities(frame: Frame, active: readonly Track[], detections: readonly TrackerDetection[]): Promise<void> {
     const p = this.parts;
     const gallery = p.gallery!;
     const stages = this.counters.stages;
@@ -318,7 +338,10 @@ export class CameraWorker {
     }
     if (wanted.length === 0) return;
     let t = performance.now();
-    const embeddings = await p.embedder!.embed(frame, boxes);
+    // With appearance fusion most detections already carry their embeddings: embed the others.
+    const missing = boxes.filter((b) => (b as TrackerDetection).embedding === undefined);
+    const fresh = missing.length > 0 ? await p.embedder!.embed(frame, missing) : [];
+    const embeddings = boxes.map((b) => (b as TrackerDetection).embedding ?? fresh[missing.indexOf(b)]!);
     stages.reid += performance.now() - t;
 
     t = performance.now();
