@@ -15,6 +15,7 @@ import { ZoneMonitor, type LineDefinition, type ZoneDefinition } from '../zones/
 import { DEFAULT_CROP_QUALITY } from '../identity/crop-quality.js';
 import { FrameAnnotator } from '../output/annotator.js';
 import { CameraIdentityAlbum } from '../output/identity-album.js';
+import { OccupancyHeatmap } from '../output/heatmap.js';
 import { writeIdentityPart } from './identities.js';
 import { finaliseCameraOutputs, openCameraOutputs, type CameraOutputs } from './camera-outputs.js';
 import { CameraStatus } from './camera-status.js';
@@ -199,6 +200,9 @@ export class CameraSession {
       cropQuality: { ...DEFAULT_CROP_QUALITY, minWidth: cfg.reid.minCropWidth, minHeight: cfg.reid.minCropHeight, minScore: this.ctx.gallery?.options.minDetectionScore ?? DEFAULT_CROP_QUALITY.minScore },
       csvDelayFrames: this.csvDelayFrames(fps),
       fuseAbove: cfg.reid.fuseWithTracker ? this.ctx.trackerOptions.trackThreshold : undefined,
+      heatmap: cfg.output.heatmap.enabled ? new OccupancyHeatmap({ frameWidth: props.width, frameHeight: props.height, cellSize: cfg.output.heatmap.cellSize, halfLife: cfg.output.heatmap.halfLife }) : undefined,
+      heatmapInVideo: cfg.output.heatmap.enabled && cfg.output.heatmap.inVideo,
+      trailLength: cfg.output.trails,
       detectionStride: this.ctx.detectionStride,
       similarityThreshold: this.ctx.similarityThreshold,
       previewInterval: this.ctx.previewInterval,
@@ -249,6 +253,12 @@ export class CameraSession {
       await finaliseCameraOutputs(this.outputs, worker.parts.zoneMonitor, result, this.ctx.timeZone, (message) =>
         this.ctx.warnings.warn(message, this.cameraIndex, 'OUTPUT_FAILED'),
       );
+      try {
+        const heatmap = path.join(dir, `heatmap_${this.ctx.stamp}.png`);
+        if (await worker.writeHeatmap(heatmap)) result.heatmapPath = heatmap;
+      } catch (error) {
+        this.ctx.warnings.warn(`writing the heatmap failed: ${(error as Error).message}`, this.cameraIndex, 'OUTPUT_FAILED');
+      }
       result.framesRepeated = this.outputs.video?.framesRepeated ?? 0;
       result.videoStartTime = this.outputs.video?.startTime ?? 0;
       await this.writeIdentities(path.dirname(dir));

@@ -17,11 +17,12 @@ import type { IdentityGallery } from '../identity/gallery.js';
 import type { IdentityAssignment } from '../identity/types.js';
 import { judgeCrop, type CropQualityOptions } from '../identity/crop-quality.js';
 import type { ZoneEvent, ZoneMonitor, ZoneTrackInput } from '../zones/index.js';
-import type { FrameAnnotator, OverlayBox, OverlayLine, OverlayZone } from '../output/annotator.js';
+import type { FrameAnnotator, OverlayBox, OverlayLine, OverlayTrail, OverlayZone } from '../output/annotator.js';
 import { copyCrop, type CameraIdentityAlbum, type CropImage } from '../output/identity-album.js';
 import type { TrackCsvRow } from '../output/tracks-csv.js';
 import type { CameraOutputs } from './camera-outputs.js';
 import { LateRows } from './late-rows.js';
+import type { OccupancyHeatmap } from '../output/heatmap.js';
 import type { CameraStatus } from './camera-status.js';
 import type { EmitFn, StageTimings } from './events.js';
 import type { ReidGate } from './reid-gate.js';
@@ -51,6 +52,11 @@ export interface CameraWorkerParts {
    * (undefined: no fusion; the gallery's crops are embedded after tracking).
    */
   fuseAbove?: number;
+  /** Where people stood over the camera's run (`heatmap_….png`); drawn into the video when `heatmapInVideo`. */
+  heatmap?: OccupancyHeatmap;
+  heatmapInVideo: boolean;
+  /** Positions kept per track for its trail on the video (0: no trails). */
+  trailLength: number;
   detectionStride: number;
   similarityThreshold: number;
   previewInterval?: number;
@@ -124,6 +130,8 @@ interface TrackMemo {
   removedAtFrame?: number;
   /** The last box it had, for the zone monitor while it is lost. */
   box: ZoneTrackInput;
+  /** Recent anchor points (bottom-centre), oldest first, for its trail: `[x0, y0, x1, y1, …]`. */
+  trail?: number[];
 }
 
 export class CameraWorker {
@@ -136,6 +144,8 @@ export class CameraWorker {
   private readonly tracks = new Map<number, TrackMemo>();
   private readonly csv: LateRows;
   private lastFrameIndex = -1;
+  /** A clean copy of the camera's first frame: the background of its heatmap. */
+  private background: Frame | undefined;
 
   constructor(readonly parts: CameraWorkerParts) {
     this.overlayZones = parts.zoneMonitor.pixelZones.map((z) => ({ name: z.name, polygon: z.polygon, color: z.color, count: 0 }));
@@ -172,6 +182,13 @@ export class CameraWorker {
       // released, the detection finishes); nothing awaits it any more.
       next.then((p) => p?.detections?.catch(() => undefined)).catch(() => undefined);
     }
+  }
+
+  /** The camera's heatmap over its first frame, as `heatmap_….png` (when the camera ran and has a heatmap). */
+  async writeHeatmap(file: string): Promise<boolean> {
+    if (this.parts.heatmap === undefined || this.background === undefined) return false;
+    await this.parts.heatmap.writePng(file, this.background);
+    return true;
   }
 
   /**
@@ -229,6 +246,10 @@ export class CameraWorker {
     for (const track of update.removed) for (const event of p.zoneMonitor.removeTrack(track.id)) this.emitZoneEvent(event);
     stages.zones += performance.now() - t;
 
+    if (p.heatmap !== undefined) {
+      this.background ??= { ...frame, data: frame.data.slice(), release: undefined } as Frame;
+      p.heatmap.add(update.active, frame.pts);
+    }
     await this.writeOutputs(frame, update.active);
     this.forgetWrittenTracks(frame.frameIndex);
     if (frameProcessed.hasSubscribers) {
@@ -263,6 +284,11 @@ export class CameraWorker {
       memo.lost = false;
       memo.lastSeen = frame.pts;
       memo.box = { id: track.id, globalId: memo.identity?.globalId, x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, confirmed: track.confirmed };
+      if (this.parts.trailLength > 0) {
+        const trail = (memo.trail ??= []);
+        trail.push((track.x1 + track.x2) / 2, track.y2);
+        if (trail.length > 2 * this.parts.trailLength) trail.splice(0, 2);
+      }
     }
     for (const track of update.lost) {
       const memo = this.tracks.get(track.id);
@@ -426,8 +452,11 @@ export class CameraWorker {
       line.in = counts.in;
       line.out = counts.out;
     }
+    if (p.heatmapInVideo) p.heatmap?.blendInto(frame.data, frame.pixelFormat);
+    const trails: OverlayTrail[] = [];
+    if (p.trailLength > 0) for (const memo of this.tracks.values()) if (memo.trail !== undefined && memo.removedAtFrame === undefined && !memo.lost) trails.push({ points: memo.trail, globalId: memo.identity?.globalId });
     // Drawn into the frame itself: the encoder takes the annotated frame as it is.
-    const pixels = p.annotator.annotate(frame, { boxes, zones: this.overlayZones, lines: this.overlayLines, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
+    const pixels = p.annotator.annotate(frame, { boxes, zones: this.overlayZones, lines: this.overlayLines, trails, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
     stages.annotate += performance.now() - t;
     if (wantPreview) {
       this.lastPreviewAt = performance.now();

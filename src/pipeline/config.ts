@@ -135,6 +135,24 @@ const outputSchema = z
     videoCrf: z.number().int().min(0).max(51).default(23),
     /** Zip the job folder when the job ends (also after a cancel or a failure midway). */
     zip: z.boolean().default(true),
+    /**
+     * Occupancy heatmap per camera: where people's feet were over the job, written as
+     * `heatmap_{YYYYMMDD_HHMMSS}.png` (a frame of the camera with a colour overlay).
+     */
+    heatmap: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Also draw the running heatmap into the annotated video (about 1.4 ms per 640×360 frame). */
+        inVideo: z.boolean().default(false),
+        /** Seconds after which a presence counts half, so the map shows recent occupancy; unset keeps the whole job. */
+        halfLife: z.number().positive().optional(),
+        /** Side of a heatmap cell in pixels. */
+        cellSize: positiveInt.default(16),
+      })
+      .strict()
+      .default(() => ({ enabled: true, inVideo: false, cellSize: 16 })),
+    /** Movement trails in the annotated video: the last this many positions of each person (0: off). */
+    trails: z.number().int().min(0).max(1000).default(0),
   })
   .strict();
 

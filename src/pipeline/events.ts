@@ -176,6 +176,8 @@ export interface CameraResult {
   videoPath?: string;
   csvPath: string;
   zonesPath: string;
+  /** `heatmap_{…}.png`: where people stood over the run, over a frame of the camera. */
+  heatmapPath?: string;
   error?: { code: string; message: string };
 }
 
