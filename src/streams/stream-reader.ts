@@ -1,38 +1,49 @@
 /**
  * StreamReader: one source (file or live stream) decoded by an ffmpeg child into a bounded
  * queue of {@link Frame}s, with backpressure for files and drop-oldest plus restart-with-back-off
- * for live sources.
+ * for live sources. Pixel buffers come from a per-reader pool ({@link Frame.release}).
  */
 import { existsSync, statSync } from 'node:fs';
+import { setInterval as every, setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'eventemitter3';
-import { ConfigError, StreamError, type MulticamReidError } from '../errors.js';
+import { ConfigError, MulticamReidError, StreamError } from '../errors.js';
 import type { StreamEvents, StreamState } from './events.js';
-import { buildFfmpegArgs } from './ffmpeg-args.js';
-import { FfmpegProcess, type FfmpegExit } from './ffmpeg-process.js';
-import { resolveFfmpegPath } from './ffmpeg-path.js';
+import { buildFfmpegArgs, fittedSize } from './ffmpeg-args.js';
+import type { FfmpegExit } from './ffmpeg-process.js';
+import { resolveFfmpegPath, resolveFfprobePath } from './ffmpeg-path.js';
 import type { Frame, PixelFormat } from './frame.js';
+import { FramePool, PooledFrame } from './frame-pool.js';
 import { FrameQueue } from './frame-queue.js';
 import { resolveReaderOptions, type ResolvedReaderOptions, type StreamReaderOptions } from './options.js';
 import { classifyFfmpegFailure, stderrTail, type StreamDescription } from './probe.js';
+import { probeFile } from './probe-file.js';
+import { redactText, sourceSecrets } from './redact.js';
+import { Session, type SessionOutcome } from './session.js';
 import { classifySource, type SourceInfo, type SourceKind } from './url.js';
 
 /** A snapshot of one reader, from {@link StreamReader.getProperties}. */
 export interface StreamProperties {
+  /** The source's display form (credentials replaced by `***`). */
   source: string;
   cameraIndex: number;
   kind: SourceKind;
   /** The effective read mode (`'auto'` resolved). */
   mode: 'file' | 'live';
-  /** Size of the delivered frames (after any downscale); 0 before `open()` resolved. */
+  /**
+   * Size of the delivered frames (after any downscale); 0 before `open()` resolved. Fixed for
+   * the reader's life: a live source that comes back at another resolution is scaled to it.
+   */
   width: number;
   height: number;
-  /** Size of the source video. */
+  /** Size of the source video (of its latest connection, for live sources). */
   sourceWidth: number;
   sourceHeight: number;
   /** Nominal frame rate reported by the source (0 when unknown). */
   fps: number;
   codec: string;
   pixelFormat: PixelFormat;
+  /** Seconds of video of a file; undefined when unknown and for live sources. */
+  duration: number | undefined;
   state: StreamState;
   /** Frames waiting in the buffer now. */
   queueDepth: number;
@@ -47,93 +58,69 @@ export interface StreamProperties {
   reconnects: number;
   /** `Date.now()` of the last frame received, if any. */
   lastFrameAt: number | undefined;
+  /** Pixel buffers allocated so far: stays flat once consumers release their frames. */
+  buffersAllocated: number;
+  /** Frames whose pixel buffer was a released one, reused. */
+  buffersReused: number;
 }
 
-/** One ffmpeg run and the moments of its life the reader waits for. */
-interface Session {
-  proc: FfmpegProcess;
-  described: Promise<StreamDescription>;
-  firstFrame: Promise<void>;
-  exit: Promise<FfmpegExit>;
-  gotFrame: boolean;
-  description: StreamDescription | undefined;
-  /** Smallest (arrival − source timestamp) seen: maps source time onto the reader's clock. */
-  clockOffset: number | undefined;
+/** How one attempt to get a first frame out of a new ffmpeg run failed. */
+interface AttemptFailure {
+  error: MulticamReidError;
+  /** Waiting cannot cure it (404, 401, unknown protocol, not a video, no ffmpeg). */
+  permanent: boolean;
+  /** Short reason for `reconnecting` events. */
+  reason: string;
+  /** When the source sent data in this attempt, if it did. */
+  dataAt: number | undefined;
 }
 
 /** Live clock: a gap of more than this between source time and arrival means the source clock jumped. */
 const CLOCK_RESYNC_SECONDS = 1;
+/** Data flowing this long without a frame is announced as `waiting` (a normal start takes less). */
+const WAITING_NOTICE_MS = 1000;
 
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-/** Resolves after `ms`, or early (false) when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Resolves with `'aborted'` when any of the signals aborts. */
-function whenAborted(...signals: Array<AbortSignal | undefined>): { promise: Promise<'aborted'>; dispose: () => void } {
-  const { promise, resolve } = deferred<'aborted'>();
-  const listeners: Array<() => void> = [];
-  for (const signal of signals) {
-    if (signal === undefined) continue;
-    if (signal.aborted) resolve('aborted');
-    const onAbort = () => resolve('aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
-    listeners.push(() => signal.removeEventListener('abort', onAbort));
-  }
-  return { promise, dispose: () => listeners.forEach((remove) => remove()) };
-}
-
-function timeout(ms: number): { promise: Promise<'timeout'>; dispose: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
-  return { promise, dispose: () => clearTimeout(timer) };
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
 /**
  * Reads one source through ffmpeg.
  *
- * Frames are never overwritten after delivery: each {@link Frame} owns its pixel buffer, so a
- * consumer may keep it as long as it likes.
+ * Frames are never overwritten while their consumer holds them: each {@link Frame} owns its
+ * pixel buffer until `frame.release()` gives it back for reuse (a frame never released is simply
+ * garbage-collected).
  *
  * @example
  * const reader = new StreamReader('../shared/media/videos/clip.mp4', { maxWidth: 640 });
- * await reader.open();
- * for await (const frame of reader) console.log(frame.frameIndex, frame.pts);
+ * for await (const frame of reader) {
+ *   console.log(frame.frameIndex, frame.pts);
+ *   frame.release();
+ * }
  */
 export class StreamReader extends EventEmitter<StreamEvents> {
-  /** The source as given. */
+  /** The source as given — it may hold credentials: show {@link displaySource} instead. */
   readonly source: string;
   readonly cameraIndex: number;
   /** Effective read mode. */
   readonly mode: 'file' | 'live';
   private readonly info: SourceInfo;
+  private readonly secrets: readonly string[];
   private readonly options: ResolvedReaderOptions;
   private readonly ffmpegPath: string;
+  private readonly ffprobePath: string | undefined;
+  private readonly pool: FramePool;
   private readonly queue: FrameQueue<Frame>;
   private readonly releaseController = new AbortController();
   private readonly sessions = new Set<Session>();
   private session: Session | undefined;
   private state: StreamState = 'idle';
   private description: StreamDescription | undefined;
+  /** The size of every delivered frame, fixed by the first description. */
+  private frameSize: { width: number; height: number } | undefined;
   private timeOrigin = 0;
   private lastPts = -Infinity;
+  private firstSourcePts: number | undefined;
   private framesDecoded = 0;
   private framesRead = 0;
   private reconnects = 0;
@@ -146,20 +133,32 @@ export class StreamReader extends EventEmitter<StreamEvents> {
 
   /**
    * Validates everything that can be checked without touching the source.
-   * @throws StreamError `INVALID_URL` for a malformed source, `FFMPEG_FAILED` for a missing ffmpeg
+   * @throws StreamError `INVALID_URL` for a malformed source, `FFMPEG_FAILED` for a missing ffmpeg / ffprobe
    * @throws ConfigError `INVALID_OPTION` for a bad option
    */
   constructor(source: string, options: StreamReaderOptions = {}) {
     super();
     this.info = classifySource(source);
     this.source = this.info.source;
+    this.secrets = sourceSecrets(this.info.source);
     this.options = resolveReaderOptions(options);
     this.cameraIndex = this.options.cameraIndex;
     this.mode = this.options.mode === 'auto' ? (this.info.live ? 'live' : 'file') : this.options.mode;
     this.ffmpegPath = resolveFfmpegPath(this.options.ffmpegPath);
-    this.queue = new FrameQueue<Frame>(this.options.bufferSize, this.mode === 'file' ? 'block' : 'drop-oldest', () =>
-      this.session?.proc.resume(),
+    this.ffprobePath = this.info.kind === 'file' ? resolveFfprobePath(this.options.ffprobePath, this.options.ffmpegPath) : undefined;
+    // Buffered frames, frames the consumer holds, the one being cut and one waiting for its log line.
+    this.pool = new FramePool(this.options.bufferSize + this.options.framesInFlight + 2);
+    this.queue = new FrameQueue<Frame>(
+      this.options.bufferSize,
+      this.mode === 'file' ? 'block' : 'drop-oldest',
+      () => this.session?.proc.resume(),
+      (frame) => frame.release(),
     );
+  }
+
+  /** The source's display form: its URL with credentials replaced by `***`. */
+  get displaySource(): string {
+    return this.info.display;
   }
 
   /** True once the source has ended and every buffered frame was read. */
@@ -168,12 +167,14 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   }
 
   /**
-   * Starts ffmpeg and waits for the stream description. A live source whose connection is
-   * refused is retried with back-off until `connectTimeout`. Calling it again returns the
-   * same promise.
+   * Starts ffmpeg and waits for the first frame. A live source whose connection is refused,
+   * or that sends nothing, is retried with back-off until `connectTimeout` (or, with
+   * `openRetry: 'forever'`, until it comes); one that sends data but no decodable frame yet is
+   * waited for up to `keyframeTimeout`. Calling it again returns the same promise.
    *
    * @param signal aborting it stops the attempt (rejects with code `ABORTED`)
-   * @throws StreamError `SOURCE_NOT_FOUND`, `INVALID_MEDIA`, `CONNECT_TIMEOUT`, `STREAM_FAILED`, `ABORTED`
+   * @throws StreamError `SOURCE_NOT_FOUND`, `SOURCE_UNAUTHORIZED`, `INVALID_MEDIA`, `CONNECT_TIMEOUT`,
+   * `STREAM_FAILED`, `FFMPEG_FAILED`, `ABORTED`
    */
   open(signal?: AbortSignal): Promise<StreamProperties> {
     if (this.openPromise === undefined) {
@@ -218,13 +219,13 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   }
 
   /**
-   * Iterates frames until the source ends (opening first if needed). Leaving the loop early
-   * (`break`, `throw`) releases the reader.
+   * Iterates frames until the source ends, opening the reader first if needed (an open that
+   * fails throws here). Leaving the loop early (`break`, `throw`) releases the reader.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<Frame, void, undefined> {
     let finished = false;
     try {
-      if (this.state === 'idle') await this.open();
+      await this.open();
       for (;;) {
         const frame = await this.next();
         if (frame === null) break;
@@ -240,17 +241,18 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   getProperties(): StreamProperties {
     const d = this.description;
     return {
-      source: this.source,
+      source: this.info.display,
       cameraIndex: this.cameraIndex,
       kind: this.info.kind,
       mode: this.mode,
-      width: d?.width ?? 0,
-      height: d?.height ?? 0,
+      width: this.frameSize?.width ?? 0,
+      height: this.frameSize?.height ?? 0,
       sourceWidth: d?.sourceWidth ?? 0,
       sourceHeight: d?.sourceHeight ?? 0,
       fps: d?.fps ?? 0,
       codec: d?.codec ?? 'unknown',
       pixelFormat: this.options.pixelFormat,
+      duration: d?.duration,
       state: this.state,
       queueDepth: this.queue.size,
       bufferSize: this.options.bufferSize,
@@ -259,12 +261,15 @@ export class StreamReader extends EventEmitter<StreamEvents> {
       framesDropped: this.queue.dropped,
       reconnects: this.reconnects,
       lastFrameAt: this.lastFrameAt,
+      buffersAllocated: this.pool.allocated,
+      buffersReused: this.pool.reused,
     };
   }
 
   /**
-   * Ends ffmpeg (SIGTERM, SIGKILL after `stopGracePeriod`) and discards buffered frames.
-   * Resolves once every child is gone. Idempotent and safe in any state, also after errors.
+   * Ends ffmpeg gently (`q`, then SIGTERM, then SIGKILL within `stopGracePeriod`) and discards
+   * buffered frames (releasing them). Resolves once every child is gone. Idempotent and safe in
+   * any state, also after errors.
    */
   release(): Promise<void> {
     if (this.releasePromise === undefined) this.releasePromise = this.doRelease();
@@ -275,7 +280,7 @@ export class StreamReader extends EventEmitter<StreamEvents> {
 
   private assertOpened(method: string): void {
     if (this.state === 'idle') {
-      throw new StreamError('STREAM_FAILED', `${method} on "${this.source}" before open(): call await reader.open() first`, { culprit: this.source });
+      throw new StreamError('STREAM_FAILED', `${method} on "${this.info.display}" before open(): call await reader.open() first`, { culprit: this.info.display });
     }
   }
 
@@ -283,26 +288,33 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     return this.releaseController.signal.aborted;
   }
 
+  private abortedError(signal: AbortSignal | undefined, doing: string): StreamError {
+    const how = this.released ? 'cancelled by release()' : 'aborted';
+    return new StreamError('ABORTED', `${doing} "${this.info.display}" was ${how}`, { culprit: this.info.display, cause: signal?.reason });
+  }
+
   private async doOpen(signal?: AbortSignal): Promise<StreamProperties> {
-    if (this.released) throw new StreamError('ABORTED', `"${this.source}" was released before open()`, { culprit: this.source });
+    if (this.released) throw new StreamError('ABORTED', `"${this.info.display}" was released before open()`, { culprit: this.info.display });
     this.setState('opening');
+    const openSignal = signal ? AbortSignal.any([signal, this.releaseController.signal]) : this.releaseController.signal;
     try {
       this.checkFileSource();
+      if (this.info.kind === 'file') await this.describeFile(openSignal);
       this.timeOrigin = this.options.timeOrigin ?? Date.now();
-      const description = await this.connect(signal);
-      this.description = description;
+      const session = await this.connect(openSignal);
+      this.description ??= session.description;
+      this.frameSize ??= { width: this.description!.width, height: this.description!.height };
       this.setState('streaming');
-      this.emit('connected', { cameraIndex: this.cameraIndex, source: this.source, width: description.width, height: description.height, fps: description.fps, codec: description.codec });
-      if (this.mode === 'live') {
-        this.supervisor = this.superviseLive(this.session!);
-      } else {
-        void this.session!.exit.then((exit) => this.onFileExit(exit));
-      }
+      const d = this.description!;
+      this.emit('connected', { cameraIndex: this.cameraIndex, source: this.info.display, width: this.frameSize.width, height: this.frameSize.height, fps: d.fps, codec: d.codec });
+      if (this.mode === 'live') this.supervisor = this.superviseLive(session);
+      else void this.watchFile(session);
       return this.getProperties();
     } catch (error) {
       if (!this.released) this.setState('failed');
       this.queue.close();
       await this.stopAllSessions();
+      if (isAbort(error) || (openSignal.aborted && !(error instanceof MulticamReidError))) throw this.abortedError(openSignal, 'opening');
       throw error;
     }
   }
@@ -311,49 +323,125 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     const filePath = this.info.filePath;
     if (filePath === undefined) return;
     if (!existsSync(filePath)) {
-      throw new StreamError('SOURCE_NOT_FOUND', `video file not found: "${this.source}" (resolved to ${filePath})`, { culprit: this.source });
+      throw new StreamError('SOURCE_NOT_FOUND', `video file not found: "${this.info.display}" (resolved to ${filePath})`, { culprit: this.info.display });
     }
     if (statSync(filePath).isDirectory()) {
-      throw new StreamError('INVALID_MEDIA', `"${this.source}" is a directory, not a video file`, { culprit: this.source });
+      throw new StreamError('INVALID_MEDIA', `"${this.info.display}" is a directory, not a video file`, { culprit: this.info.display });
     }
   }
 
-  /** Spawns until a session describes its stream, within `connectTimeout` overall. */
-  private async connect(signal?: AbortSignal): Promise<StreamDescription> {
-    const deadline = Date.now() + this.options.connectTimeout * 1000;
-    let lastFailure = '';
+  /** Files: ffprobe's description fixes the frame size before ffmpeg starts (none: ffmpeg's banner will). */
+  private async describeFile(signal: AbortSignal): Promise<void> {
+    if (this.ffprobePath === undefined) return;
+    const probe = await probeFile(this.ffprobePath, this.info, AbortSignal.any([signal, AbortSignal.timeout(this.options.connectTimeout * 1000)]));
+    if (probe === undefined) return;
+    const turned = probe.rotation === 90 || probe.rotation === 270;
+    const size = fittedSize(turned ? probe.height : probe.width, turned ? probe.width : probe.height, this.options.maxWidth, this.options.maxHeight);
+    this.frameSize = size;
+    const description: StreamDescription = { codec: probe.codec, sourceWidth: probe.width, sourceHeight: probe.height, width: size.width, height: size.height, fps: probe.fps };
+    if (probe.duration !== undefined) description.duration = probe.duration;
+    this.description = description;
+  }
+
+  /**
+   * Starts ffmpeg runs until one delivers a frame. Live sources are retried with back-off
+   * (emitting `reconnecting`) — until the open deadline, or for ever with `openRetry: 'forever'`.
+   */
+  private async connect(signal: AbortSignal): Promise<Session> {
+    const connectMs = this.options.connectTimeout * 1000;
+    const forever = this.mode === 'live' && this.options.openRetry === 'forever';
+    let deadline = Date.now() + connectMs;
     for (let attempt = 1; ; attempt++) {
-      const session = this.spawnSession();
-      const aborted = whenAborted(signal, this.releaseController.signal);
-      const expiry = timeout(Math.max(0, deadline - Date.now()));
-      const outcome = await Promise.race([session.described, session.exit, aborted.promise, expiry.promise]);
-      aborted.dispose();
-      expiry.dispose();
-      if (typeof outcome === 'object' && 'width' in outcome) return outcome;
-      await session.proc.stop(this.options.stopGracePeriod * 1000);
-      if (outcome === 'aborted') {
-        throw new StreamError('ABORTED', `opening "${this.source}" was ${this.released ? 'cancelled by release()' : 'aborted'}`, { culprit: this.source });
-      }
-      if (outcome === 'timeout') throw this.connectTimeoutError(lastFailure);
-      const failure = outcome.spawnError
-        ? { error: new StreamError('FFMPEG_FAILED', `cannot start ffmpeg at "${this.ffmpegPath}": ${outcome.spawnError.message}`, { culprit: this.ffmpegPath }), permanent: true }
-        : classifyFfmpegFailure(this.source, outcome.stderr, outcome.code);
-      if (this.mode === 'file' || failure.permanent) throw failure.error;
-      lastFailure = failure.error.message;
-      const delay = this.backoffDelay(attempt) * 1000;
-      if (Date.now() + delay >= deadline) throw this.connectTimeoutError(lastFailure);
-      if (!(await sleep(delay, signal ? AbortSignal.any([signal, this.releaseController.signal]) : this.releaseController.signal))) {
-        throw new StreamError('ABORTED', `opening "${this.source}" was aborted`, { culprit: this.source });
-      }
+      const result = await this.attempt(signal, forever ? connectMs : deadline - Date.now());
+      if (result instanceof Session) return result;
+      if (this.mode === 'file' || result.permanent) throw result.error;
+      // A source that sends data is slow, not dead: give it keyframeTimeout from then on.
+      if (result.dataAt !== undefined) deadline = Math.max(deadline, result.dataAt + this.options.keyframeTimeout * 1000);
+      const delay = this.backoffDelay(attempt);
+      if (!forever && Date.now() + delay * 1000 >= deadline) throw this.openTimeoutError(result);
+      this.setState('reconnecting');
+      this.emit('reconnecting', { cameraIndex: this.cameraIndex, source: this.info.display, attempt, delay, reason: result.reason });
+      await sleep(delay * 1000, undefined, { signal });
     }
   }
 
-  private connectTimeoutError(detail: string): StreamError {
+  private openTimeoutError(last: AttemptFailure): StreamError {
+    if (last.error.code === 'CONNECT_TIMEOUT') return last.error;
     return new StreamError(
       'CONNECT_TIMEOUT',
-      `"${this.source}" delivered no video within connectTimeout = ${this.options.connectTimeout} s; check that the source is up and reachable, or raise connectTimeout${detail ? ` (last: ${detail})` : ''}`,
-      { culprit: this.source },
+      `"${this.info.display}" delivered no video within connectTimeout = ${this.options.connectTimeout} s; check that the source is up and reachable, raise connectTimeout, or use openRetry: 'forever' to wait for it (last: ${last.error.message})`,
+      { culprit: this.info.display, cause: last.error },
     );
+  }
+
+  /**
+   * One ffmpeg run until its first frame: at most `connectMs` for any data at all, then — the
+   * source is sending — up to `keyframeTimeout` for a decodable frame. The run is stopped
+   * unless it succeeds.
+   * @throws an `AbortError` when `signal` aborts
+   */
+  private async attempt(signal: AbortSignal, connectMs: number): Promise<Session | AttemptFailure> {
+    const session = this.spawnSession();
+    let ok = false;
+    try {
+      const connected = await this.within(session, 'data', signal, connectMs);
+      if (connected === 'timeout') return this.failure(session, 'CONNECT_TIMEOUT', `"${this.info.display}" sent nothing within connectTimeout = ${this.options.connectTimeout} s; check that the source is up and reachable, or raise connectTimeout`, `no data within connectTimeout (${this.options.connectTimeout} s)`);
+      let outcome = connected;
+      if (outcome.kind === 'data') {
+        const keyframeMs = this.options.keyframeTimeout * 1000;
+        let framed = await this.within(session, 'frame', signal, Math.min(WAITING_NOTICE_MS, keyframeMs));
+        if (framed === 'timeout' && keyframeMs > WAITING_NOTICE_MS) {
+          if (this.mode === 'live') this.announceWaiting();
+          framed = await this.within(session, 'frame', signal, session.dataAt! + keyframeMs - Date.now());
+        }
+        if (framed === 'timeout') return this.failure(session, 'CONNECT_TIMEOUT', `"${this.info.display}" sent data but no decodable frame within keyframeTimeout = ${this.options.keyframeTimeout} s; check the camera's keyframe interval (GOP) or raise keyframeTimeout`, `no decodable frame within keyframeTimeout (${this.options.keyframeTimeout} s)`);
+        outcome = framed;
+      }
+      // A file whose ffmpeg ends cleanly before any frame is an empty video, not a failure.
+      const emptyFile = this.mode === 'file' && outcome.kind === 'exit' && outcome.exit.code === 0 && this.description !== undefined;
+      if (outcome.kind === 'frame' || emptyFile) {
+        ok = true;
+        return session;
+      }
+      return this.endFailure(session, outcome);
+    } finally {
+      if (!ok) await session.stop(this.options.stopGracePeriod * 1000);
+    }
+  }
+
+  /** `session.reach` bounded by `ms`; `'timeout'` when the time ran out first. */
+  private async within(session: Session, milestone: 'data' | 'frame', signal: AbortSignal, ms: number): Promise<SessionOutcome | 'timeout'> {
+    const timer = AbortSignal.timeout(Math.max(0, ms));
+    try {
+      return await session.reach(milestone, AbortSignal.any([signal, timer]));
+    } catch (error) {
+      if (timer.aborted && !signal.aborted) return 'timeout';
+      throw error;
+    }
+  }
+
+  private announceWaiting(): void {
+    this.setState('waiting');
+    this.emit('waiting', { cameraIndex: this.cameraIndex, source: this.info.display, reason: 'keyframe', timeout: this.options.keyframeTimeout });
+  }
+
+  private failure(session: Session, code: 'CONNECT_TIMEOUT', message: string, reason: string): AttemptFailure {
+    return { error: new StreamError(code, message, { culprit: this.info.display }), permanent: false, reason, dataAt: session.dataAt };
+  }
+
+  /** A run that faulted or exited before its first frame, as a typed failure. */
+  private endFailure(session: Session, outcome: SessionOutcome): AttemptFailure {
+    if (outcome.kind === 'fault') {
+      return { error: new StreamError('STREAM_FAILED', `cannot read "${this.info.display}": ${outcome.reason}`, { culprit: this.info.display }), permanent: false, reason: outcome.reason, dataAt: session.dataAt };
+    }
+    if (outcome.kind !== 'exit') throw new Error(`a run that reached "${outcome.kind}" is no failure`);
+    const exit = outcome.exit;
+    if (exit.spawnError !== undefined) {
+      const error = new StreamError('FFMPEG_FAILED', `cannot start ffmpeg at "${this.ffmpegPath}": ${exit.spawnError.message}; set ffmpegPath / MULTICAM_REID_FFMPEG to an executable ffmpeg`, { culprit: this.ffmpegPath, cause: exit.spawnError });
+      return { error, permanent: true, reason: error.message, dataAt: undefined };
+    }
+    const failure = classifyFfmpegFailure(this.info.display, exit.stderr, exit.code, this.secrets);
+    return { error: failure.error, permanent: failure.permanent, reason: this.exitReason(exit), dataAt: session.dataAt };
   }
 
   private backoffDelay(attempt: number): number {
@@ -362,41 +450,20 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   }
 
   private spawnSession(): Session {
-    const described = deferred<StreamDescription>();
-    const firstFrame = deferred<void>();
-    const exit = deferred<FfmpegExit>();
-    const frameTimestamps = this.mode === 'live';
-    const args = buildFfmpegArgs(this.info, { ...this.options, frameTimestamps, realtime: this.options.realtime && this.info.kind === 'file' });
-    const session: Session = {
-      proc: undefined as unknown as FfmpegProcess,
-      described: described.promise,
-      firstFrame: firstFrame.promise,
-      exit: exit.promise,
-      gotFrame: false,
-      description: undefined,
-      clockOffset: undefined,
-    };
-    session.proc = new FfmpegProcess(this.ffmpegPath, args, frameTimestamps, {
-      onDescription: (description) => {
-        // A restarted camera may come back at another size; each frame carries its own size.
-        session.description = description;
-        if (this.description !== undefined) this.description = description;
-        described.resolve(description);
-      },
-      onFrame: (data, sourcePts, capturedAt) => {
-        if (session !== this.session || this.released) return;
-        if (!session.gotFrame) {
-          session.gotFrame = true;
-          firstFrame.resolve();
-        }
-        this.acceptFrame(session, data, sourcePts, capturedAt);
-      },
-      onExit: (info) => {
-        this.sessions.delete(session);
-        exit.resolve(info);
-      },
+    const args = buildFfmpegArgs(this.info, {
+      ...this.options,
+      frameTimestamps: true,
+      frameSize: this.frameSize,
+      realtime: this.options.realtime && this.info.kind === 'file',
     });
+    const session = new Session(
+      this.ffmpegPath,
+      args,
+      { frameSize: this.frameSize, parseBanner: this.description === undefined || this.info.kind !== 'file', buffers: this.pool },
+      (s, data, sourcePts, capturedAt) => this.acceptFrame(s, data, sourcePts, capturedAt),
+    );
     this.sessions.add(session);
+    session.once('exit', () => this.sessions.delete(session));
     this.session = session;
     return session;
   }
@@ -404,27 +471,34 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   // ── frames ─────────────────────────────────────────────────────────────────
 
   private acceptFrame(session: Session, data: Uint8Array, sourcePts: number | undefined, capturedAt: number): void {
-    const { width, height } = session.description!;
+    if (session !== this.session || this.released) {
+      this.pool.recycle(data);
+      return;
+    }
+    const size = this.frameSize ?? session.description!;
     this.firstFrameAt ??= capturedAt;
     const frameIndex = this.framesDecoded++;
-    const frame: Frame = {
-      data,
-      width,
-      height,
-      pixelFormat: this.options.pixelFormat,
-      cameraIndex: this.cameraIndex,
-      frameIndex,
-      pts: this.mode === 'file' ? this.filePts(frameIndex, capturedAt) : this.livePts(session, sourcePts, capturedAt),
-      capturedAt,
-    };
+    const pts = this.mode === 'file' ? this.filePts(sourcePts, capturedAt) : this.livePts(session, sourcePts, capturedAt);
+    const frame = new PooledFrame(data, size.width, size.height, this.options.pixelFormat, this.cameraIndex, frameIndex, pts, capturedAt, this.pool);
     this.lastFrameAt = capturedAt;
     if (!this.queue.push(frame)) session.proc.pause();
   }
 
-  /** Files: exact for constant frame rate; wall time since the first frame when fps is unknown. */
-  private filePts(frameIndex: number, capturedAt: number): number {
-    const fps = this.description?.fps ?? 0;
-    return fps > 0 ? frameIndex / fps : (capturedAt - this.firstFrameAt!) / 1000;
+  /**
+   * Files: the decoder's presentation time minus the first frame's, exact also for variable
+   * frame rates. A frame without one follows the previous frame by one nominal interval.
+   */
+  private filePts(sourcePts: number | undefined, capturedAt: number): number {
+    let pts: number;
+    if (sourcePts !== undefined) {
+      this.firstSourcePts ??= sourcePts;
+      pts = sourcePts - this.firstSourcePts;
+    } else {
+      const fps = this.description?.fps ?? 0;
+      pts = this.lastPts === -Infinity ? 0 : fps > 0 ? this.lastPts + 1 / fps : (capturedAt - this.firstFrameAt!) / 1000;
+    }
+    this.lastPts = pts;
+    return pts;
   }
 
   /**
@@ -448,33 +522,48 @@ export class StreamReader extends EventEmitter<StreamEvents> {
 
   // ── endings and restarts ───────────────────────────────────────────────────
 
-  private onFileExit(exit: FfmpegExit): void {
-    if (exit.stopped || this.released) return;
+  /** Files: the run's end is the source's end (or its failure). */
+  private async watchFile(session: Session): Promise<void> {
+    let outcome;
+    try {
+      outcome = await session.reach('end', this.releaseController.signal);
+    } catch {
+      return; // released
+    }
+    if (this.released) return;
     this.queue.close();
+    if (outcome.kind === 'fault') {
+      await session.stop(this.options.stopGracePeriod * 1000);
+      this.emitError(new StreamError('STREAM_FAILED', `stopped reading "${this.info.display}" after ${this.framesDecoded} frames: ${outcome.reason}`, { culprit: this.info.display }));
+      this.finishEnded('failed');
+      return;
+    }
+    if (outcome.kind !== 'exit' || outcome.exit.stopped) return;
+    const exit = outcome.exit;
     if (exit.code !== 0) {
-      const error = new StreamError('STREAM_FAILED', `ffmpeg stopped reading "${this.source}" with code ${exit.code ?? exit.signal} after ${this.framesDecoded} frames (ffmpeg: ${stderrTail(exit.stderr)})`, { culprit: this.source });
-      this.emitError(error);
+      const log = redactText(stderrTail(exit.stderr), this.secrets);
+      this.emitError(new StreamError('STREAM_FAILED', `ffmpeg stopped reading "${this.info.display}" with code ${exit.code ?? exit.signal} after ${this.framesDecoded} frames (ffmpeg: ${log})`, { culprit: this.info.display }));
       this.finishEnded('failed');
     } else {
       this.finishEnded('eof');
     }
   }
 
-  /** Live: watch the running session, restart it with back-off when it exits or stalls. */
+  /** Live: watch the running session, restart it with back-off when it exits, stalls or faults. */
   private async superviseLive(first: Session): Promise<void> {
     let current = first;
     const releaseSignal = this.releaseController.signal;
     while (!this.released) {
       let reason = await this.watch(current);
       if (this.released) return;
-      if (this.info.kind === 'file' && !current.proc.running && (await current.exit).code === 0) {
+      if (this.info.kind === 'file' && current.exitInfo?.code === 0 && current.faultReason === undefined) {
         // A file read as a simulated live camera has a real end.
         this.queue.close();
         this.finishEnded('eof');
         return;
       }
       const outageStart = this.lastFrameAt ?? Date.now();
-      await current.proc.stop(this.options.stopGracePeriod * 1000);
+      await current.stop(this.options.stopGracePeriod * 1000);
       for (let attempt = 1; ; attempt++) {
         if (attempt > this.options.reconnect.maxAttempts) {
           this.giveUp(attempt - 1, reason);
@@ -482,71 +571,80 @@ export class StreamReader extends EventEmitter<StreamEvents> {
         }
         const delay = this.backoffDelay(attempt);
         this.setState('reconnecting');
-        this.emit('reconnecting', { cameraIndex: this.cameraIndex, source: this.source, attempt, delay, reason });
-        if (!(await sleep(delay * 1000, releaseSignal))) return;
-        const next = this.spawnSession();
-        const aborted = whenAborted(releaseSignal);
-        const expiry = timeout(this.options.connectTimeout * 1000);
-        const outcome = await Promise.race([next.firstFrame.then(() => 'frame' as const), next.exit, aborted.promise, expiry.promise]);
-        aborted.dispose();
-        expiry.dispose();
-        if (outcome === 'aborted') return;
-        if (outcome === 'frame') {
+        this.emit('reconnecting', { cameraIndex: this.cameraIndex, source: this.info.display, attempt, delay, reason });
+        let result: Session | AttemptFailure;
+        try {
+          await sleep(delay * 1000, undefined, { signal: releaseSignal });
+          result = await this.attempt(releaseSignal, this.options.connectTimeout * 1000);
+        } catch (error) {
+          if (isAbort(error)) return;
+          throw error;
+        }
+        if (result instanceof Session) {
           this.reconnects++;
+          if (result.description !== undefined) this.description = { ...result.description, ...this.frameSize! };
           this.setState('streaming');
-          this.emit('reconnected', { cameraIndex: this.cameraIndex, source: this.source, attempt, downtime: (Date.now() - outageStart) / 1000 });
-          current = next;
+          this.emit('reconnected', { cameraIndex: this.cameraIndex, source: this.info.display, attempt, downtime: (Date.now() - outageStart) / 1000 });
+          current = result;
           break;
         }
-        await next.proc.stop(this.options.stopGracePeriod * 1000);
-        reason = outcome === 'timeout' ? `no frame within connectTimeout (${this.options.connectTimeout} s)` : exitReason(outcome);
+        reason = result.reason;
       }
     }
   }
 
-  /** Resolves with a reason when the session's ffmpeg exits or no frame came for `stallTimeout`. */
-  private watch(session: Session): Promise<string> {
+  /** Resolves with a reason when the session's ffmpeg exits or faults, or no frame came for `stallTimeout`. */
+  private async watch(session: Session): Promise<string> {
+    const done = new AbortController();
+    const signal = AbortSignal.any([this.releaseController.signal, done.signal]);
+    try {
+      return await Promise.race([this.endReason(session, signal), this.stallReason(signal)]);
+    } catch (error) {
+      if (isAbort(error)) return 'released';
+      throw error;
+    } finally {
+      done.abort();
+    }
+  }
+
+  private async endReason(session: Session, signal: AbortSignal): Promise<string> {
+    const outcome = await session.reach('end', signal);
+    if (outcome.kind === 'fault') return outcome.reason;
+    return outcome.kind === 'exit' ? this.exitReason(outcome.exit) : 'ended';
+  }
+
+  private async stallReason(signal: AbortSignal): Promise<string> {
     const stallMs = this.options.stallTimeout * 1000;
-    return new Promise((resolve) => {
-      const check = setInterval(() => {
-        const since = Date.now() - (this.lastFrameAt ?? Date.now());
-        if (since < stallMs || this.released) return;
-        done();
-        this.setState('stalled');
-        this.emit('stalled', { cameraIndex: this.cameraIndex, source: this.source, secondsWithoutFrame: since / 1000 });
-        resolve(`no frame for ${(since / 1000).toFixed(1)} s`);
-      }, Math.min(250, stallMs / 4));
-      const onRelease = () => {
-        done();
-        resolve('released');
-      };
-      const done = () => {
-        clearInterval(check);
-        this.releaseController.signal.removeEventListener('abort', onRelease);
-      };
-      this.releaseController.signal.addEventListener('abort', onRelease, { once: true });
-      void session.exit.then((exit) => {
-        done();
-        resolve(exitReason(exit));
-      });
-    });
+    for await (const _ of every(Math.min(250, stallMs / 4), undefined, { signal })) {
+      const since = Date.now() - (this.lastFrameAt ?? Date.now());
+      if (since < stallMs) continue;
+      this.setState('stalled');
+      this.emit('stalled', { cameraIndex: this.cameraIndex, source: this.info.display, secondsWithoutFrame: since / 1000 });
+      return `no frame for ${(since / 1000).toFixed(1)} s`;
+    }
+    return 'released';
+  }
+
+  private exitReason(exit: FfmpegExit): string {
+    if (exit.spawnError) return `ffmpeg could not start at "${this.ffmpegPath}": ${exit.spawnError.message}`;
+    return `ffmpeg exited with ${exit.code ?? exit.signal} (${redactText(stderrTail(exit.stderr, 1), this.secrets) || 'no log'})`;
   }
 
   private giveUp(attempts: number, reason: string): void {
     this.queue.close();
-    this.emitError(new StreamError('STREAM_FAILED', `gave up on "${this.source}" after ${attempts} reconnect attempt(s) (last: ${reason}); raise reconnect.maxAttempts to keep trying`, { culprit: this.source }));
+    this.emitError(new StreamError('STREAM_FAILED', `gave up on "${this.info.display}" after ${attempts} reconnect attempt(s) (last: ${reason}); raise reconnect.maxAttempts to keep trying`, { culprit: this.info.display }));
     this.finishEnded('gave-up');
   }
 
   private emitError(error: MulticamReidError): void {
-    this.emit('error', { cameraIndex: this.cameraIndex, source: this.source, error });
+    this.emit('error', { cameraIndex: this.cameraIndex, source: this.info.display, error });
   }
 
   private finishEnded(reason: 'eof' | 'gave-up' | 'failed' | 'released'): void {
     if (reason !== 'released') this.setState('ended');
     if (this.endEmitted) return;
     this.endEmitted = true;
-    this.emit('ended', { cameraIndex: this.cameraIndex, source: this.source, reason, framesDecoded: this.framesDecoded });
+    this.emit('ended', { cameraIndex: this.cameraIndex, source: this.info.display, reason, framesDecoded: this.framesDecoded });
   }
 
   private setState(state: StreamState): void {
@@ -562,15 +660,11 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     await Promise.allSettled([this.openPromise, this.supervisor]);
     await this.stopAllSessions();
     this.session = undefined;
+    this.pool.close();
     if (wasOpen) this.finishEnded('released');
   }
 
   private async stopAllSessions(): Promise<void> {
-    await Promise.all([...this.sessions].map((s) => s.proc.stop(this.options.stopGracePeriod * 1000)));
+    await Promise.all([...this.sessions].map((s) => s.stop(this.options.stopGracePeriod * 1000)));
   }
-}
-
-function exitReason(exit: FfmpegExit): string {
-  if (exit.spawnError) return `ffmpeg could not start: ${exit.spawnError.message}`;
-  return `ffmpeg exited with ${exit.code ?? exit.signal} (${stderrTail(exit.stderr, 1) || 'no log'})`;
 }
