@@ -119,12 +119,15 @@ export interface FfmpegFailure {
   permanent: boolean;
 }
 
-const FAILURES: Array<{ pattern: RegExp; code: ErrorCode; permanent: boolean; hint: string }> = [
+/** A failure ffmpeg's log can show; `beforeInput` ones only count when no input was ever opened. */
+const FAILURES: Array<{ pattern: RegExp; code: ErrorCode; permanent: boolean; hint: string; beforeInput?: true }> = [
   { pattern: /No such file or directory/i, code: 'SOURCE_NOT_FOUND', permanent: true, hint: 'check the path' },
   { pattern: /Protocol not found|Unsupported protocol/i, code: 'STREAM_FAILED', permanent: true, hint: 'this ffmpeg build does not support the protocol; set ffmpegPath / MULTICAM_REID_FFMPEG to one that does' },
   { pattern: /Server returned 404|404 Not Found/i, code: 'SOURCE_NOT_FOUND', permanent: true, hint: 'check the URL path' },
   { pattern: /401 Unauthorized|403 Forbidden|Server returned 40[13]/i, code: 'SOURCE_UNAUTHORIZED', permanent: true, hint: 'the server refused the login; check the user name and password in the URL' },
   { pattern: /matches no streams|does not contain any stream|Output file #0 does not contain/i, code: 'INVALID_MEDIA', permanent: true, hint: 'the source has no video stream' },
+  // No container recognised at all: what the source serves is not a video, and stays so.
+  { pattern: /Invalid data found when processing input|moov atom not found/i, code: 'INVALID_MEDIA', permanent: true, hint: 'the source is not a readable video', beforeInput: true },
   { pattern: /Invalid data found when processing input|could not find codec parameters|moov atom not found|Invalid NAL|decoding for stream 0 failed/i, code: 'INVALID_MEDIA', permanent: false, hint: 'the source is not a readable video' },
   { pattern: /Connection refused|Connection timed out|Network is unreachable|timed out|Immediate exit requested|End of file/i, code: 'STREAM_FAILED', permanent: false, hint: 'the source did not answer' },
 ];
@@ -146,7 +149,9 @@ export function stderrTail(stderr: string, lines = 3): string {
  */
 export function classifyFfmpegFailure(display: string, stderr: string, exitCode: number | null, secrets: readonly string[] = []): FfmpegFailure {
   const tail = redactText(stderrTail(stderr), secrets);
+  const inputOpened = /^Input #/m.test(stderr);
   for (const failure of FAILURES) {
+    if (failure.beforeInput && inputOpened) continue;
     if (failure.pattern.test(stderr)) {
       return {
         error: new StreamError(failure.code, `cannot read "${display}": ${failure.hint} (ffmpeg: ${tail})`, { culprit: display }),

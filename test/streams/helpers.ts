@@ -48,7 +48,7 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
 export interface UdpSenderOptions {
   /** Frames between keyframes. @default 9 (a receiver starts decoding within half a second) */
   gop?: number;
-  /** Output frame rate; the clip's own when undefined. */
+  /** Output frame rate (constant: frames are repeated to reach it); the clip's own when undefined. */
   fps?: number;
 }
 
@@ -75,7 +75,8 @@ function startSender(input: string[], port: number, options: UdpSenderOptions): 
     '-hide_banner', '-nostdin', '-loglevel', 'error',
     ...input,
     '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    ...(options.fps !== undefined ? ['-r', String(options.fps)] : []),
+    // MPEG-TS takes variable rates: without -vsync cfr, -r would relabel frames instead of repeating them.
+    ...(options.fps !== undefined ? ['-vsync', 'cfr', '-r', String(options.fps)] : []),
     '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
     '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`,
   ];
