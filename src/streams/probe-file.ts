@@ -3,13 +3,43 @@
  * duration and rotation of its first video stream — no regular expressions over ffmpeg's log.
  * Measured on the store clips it adds about one ffprobe run (≈ 10 ms) to `open()` (bench/streams.ts).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { StreamError } from '../errors.js';
 import { classifyFfmpegFailure } from './probe.js';
 import type { SourceInfo } from './url.js';
 
-const execFileAsync = promisify(execFile);
+/** How an ffprobe run ended. */
+interface ProbeRun {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError: Error | undefined;
+}
+
+/**
+ * Runs ffprobe to its end. On abort it is killed and still waited for, so no ffprobe outlives
+ * the call (`execFile` with a signal would resolve before the child is gone).
+ */
+async function runFfprobe(ffprobePath: string, args: readonly string[], signal: AbortSignal): Promise<ProbeRun> {
+  const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const kill = () => child.kill('SIGKILL');
+  signal.addEventListener('abort', kill, { once: true });
+  try {
+    // `once` rejects with the 'error' event: the binary could not be started.
+    const [code, exitSignal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    return { stdout, stderr, code, signal: exitSignal, spawnError: undefined };
+  } catch (spawnError) {
+    return { stdout, stderr, code: null, signal: null, spawnError: spawnError as Error };
+  } finally {
+    signal.removeEventListener('abort', kill);
+  }
+}
 
 /** What ffprobe says about the first video stream of a file. */
 export interface FileProbe {
@@ -48,18 +78,15 @@ interface ProbeJson {
  */
 export async function probeFile(ffprobePath: string, source: SourceInfo, signal: AbortSignal): Promise<FileProbe | undefined> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-select_streams', 'v:0', source.ffmpegInput];
-  let stdout: string;
-  try {
-    ({ stdout } = await execFileAsync(ffprobePath, args, { signal, maxBuffer: 16 * 1024 * 1024, windowsHide: true }));
-  } catch (cause) {
-    const error = cause as NodeJS.ErrnoException & { stderr?: string; code?: number | string; signal?: NodeJS.Signals | null };
-    if (signal.aborted) throw new StreamError('ABORTED', `describing "${source.display}" was aborted`, { culprit: source.display, cause });
-    if (typeof error.code === 'string') {
-      throw new StreamError('FFMPEG_FAILED', `cannot start ffprobe at "${ffprobePath}": ${error.message}; set ffprobePath / MULTICAM_REID_FFPROBE to a working ffprobe`, { culprit: ffprobePath, cause });
-    }
-    if (error.signal) return undefined;
-    throw withCause(classifyFfmpegFailure(source.display, error.stderr ?? '', typeof error.code === 'number' ? error.code : null).error, cause);
+  if (signal.aborted) throw new StreamError('ABORTED', `describing "${source.display}" was aborted`, { culprit: source.display, cause: signal.reason });
+  const run = await runFfprobe(ffprobePath, args, signal);
+  if (signal.aborted) throw new StreamError('ABORTED', `describing "${source.display}" was aborted`, { culprit: source.display, cause: signal.reason });
+  if (run.spawnError !== undefined) {
+    throw new StreamError('FFMPEG_FAILED', `cannot start ffprobe at "${ffprobePath}": ${run.spawnError.message}; set ffprobePath / MULTICAM_REID_FFPROBE to a working ffprobe`, { culprit: ffprobePath, cause: run.spawnError });
   }
+  if (run.signal !== null) return undefined;
+  if (run.code !== 0) throw classifyFfmpegFailure(source.display, run.stderr, run.code).error;
+  const stdout = run.stdout;
   const json = JSON.parse(stdout) as ProbeJson;
   const stream = json.streams?.[0];
   if (stream === undefined || !stream.width || !stream.height) {
@@ -73,10 +100,6 @@ export async function probeFile(ffprobePath: string, source: SourceInfo, signal:
     fps: rate(stream.avg_frame_rate) || rate(stream.r_frame_rate),
     duration: seconds(stream.duration) ?? seconds(json.format?.duration),
   };
-}
-
-function withCause(error: StreamError, cause: unknown): StreamError {
-  return new StreamError(error.code, error.message, { culprit: error.culprit, cause });
 }
 
 /** `"30000/1001"` → 29.97; 0 for unknown (`"0/0"`). */

@@ -381,6 +381,7 @@ export class StreamReader extends EventEmitter<StreamEvents> {
    * @throws an `AbortError` when `signal` aborts
    */
   private async attempt(signal: AbortSignal, connectMs: number): Promise<Session | AttemptFailure> {
+    signal.throwIfAborted();
     const session = this.spawnSession();
     let ok = false;
     try {
