@@ -26,6 +26,12 @@ export interface FfmpegArgsOptions {
    * sends, instead of the `maxWidth`/`maxHeight` limits. A no-op when the source already has it.
    */
   frameSize?: { width: number; height: number } | undefined;
+  /**
+   * Files: start decoding at this many seconds from the file's start (`-ss` before `-i`: ffmpeg
+   * seeks to the keyframe before and drops the frames before it, so the first frame is the one
+   * at or after it). Its timestamps then count from this point.
+   */
+  seekTo?: number | undefined;
 }
 
 /** Receive-buffer of ffmpeg's UDP reader in 188-byte packets (≈ 9 MB): rides out consumer hiccups. */
@@ -55,7 +61,7 @@ export function buildFfmpegArgs(source: SourceInfo, options: FfmpegArgsOptions):
 function inputFlags(source: SourceInfo, options: FfmpegArgsOptions): string[] {
   switch (source.kind) {
     case 'file':
-      return options.realtime ? ['-re'] : [];
+      return [...(options.realtime ? ['-re'] : []), ...(options.seekTo !== undefined ? ['-ss', options.seekTo.toFixed(6)] : [])];
     case 'rtsp':
       return ['-rtsp_transport', options.rtspTransport, ...LOW_LATENCY];
     case 'http':

@@ -36,9 +36,12 @@ export interface FfmpegProcessHandlers {
 
 /** How the child is set up besides its arguments. */
 export interface FfmpegProcessOptions {
-  /** Size of every raw frame when fixed in advance (an exact scale filter); else read from the banner. */
+  /**
+   * Size of every raw frame when known in advance (an exact scale filter); else given later with
+   * {@link FfmpegProcess.setFrameSize}, or read from the banner. Frames wait until it is known.
+   */
   frameSize?: { width: number; height: number } | undefined;
-  /** Parse the stream description from the log (live sources, files without ffprobe). */
+  /** Parse the stream description from the log (live sources); see also {@link FfmpegProcess.useBanner}. */
   parseBanner: boolean;
   /** Where frame buffers come from and go back to. */
   buffers: FrameBuffers;
@@ -94,7 +97,7 @@ interface CutFrame {
 export class FfmpegProcess {
   private readonly child: ChildProcess;
   private readonly buffers: FrameBuffers;
-  private readonly parseBanner: boolean;
+  private parseBanner: boolean;
   private frameWidth = 0;
   private frameHeight = 0;
   private frameBytes = 0;
@@ -115,6 +118,8 @@ export class FfmpegProcess {
   /** Seconds per unit of showinfo's `pts` (the filter's input time base), once logged. */
   private timeBase: number | undefined;
   private faulted = false;
+  /** The owner asked for a pause (backpressure): only its resume() reads on. */
+  private pausedByOwner = false;
   private stopping = false;
   private stopStep: StopStep | undefined;
   private finished = false;
@@ -130,7 +135,6 @@ export class FfmpegProcess {
   ) {
     this.buffers = options.buffers;
     this.parseBanner = options.parseBanner;
-    if (options.frameSize !== undefined) this.setFrameSize(options.frameSize.width, options.frameSize.height);
     this.exitPromise = new Promise((resolve) => (this.resolveExit = resolve));
     this.child = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     trackChild(this.child);
@@ -148,6 +152,7 @@ export class FfmpegProcess {
       if (this.child.pid === undefined) this.finish(null, null, error);
     });
     this.child.on('close', (code, signal) => this.finish(code, signal));
+    if (options.frameSize !== undefined) this.setFrameSize(options.frameSize.width, options.frameSize.height);
   }
 
   /** Process id, for diagnostics. */
@@ -167,11 +172,14 @@ export class FfmpegProcess {
 
   /** Stops reading stdout; ffmpeg blocks on its next write once the pipe is full. */
   pause(): void {
+    this.pausedByOwner = true;
     if (!this.stopping) this.child.stdout?.pause();
   }
 
   resume(): void {
-    this.child.stdout?.resume();
+    this.pausedByOwner = false;
+    // Still waiting for the frame size: stay paused, setFrameSize() reads on.
+    if (this.frameBytes > 0 || this.stopping) this.child.stdout?.resume();
   }
 
   /**
@@ -212,17 +220,39 @@ export class FfmpegProcess {
     this.child.kill(step);
   }
 
-  private setFrameSize(width: number, height: number): void {
+  /**
+   * The size of the raw frames, learned after the start (a file probed by ffprobe meanwhile).
+   * Frames held until now are cut; showinfo confirms the size of each. Ignored once a size is set.
+   */
+  setFrameSize(width: number, height: number): void {
+    if (this.frameBytes > 0) return;
     this.frameWidth = width;
     this.frameHeight = height;
     this.frameBytes = width * height * 3;
+    this.cutPending();
+  }
+
+  /** Starts reading the description (and frame size) from ffmpeg's banner, also what it printed so far. */
+  useBanner(): void {
+    if (this.parseBanner) return;
+    this.parseBanner = true;
+    this.onStderr('');
+  }
+
+  private cutPending(): void {
+    const early = this.pendingChunks;
+    this.pendingChunks = [];
+    for (const chunk of early) if (!this.stopping && !this.faulted) this.cutFrames(chunk);
+    if (!this.pausedByOwner && !this.stopping) this.child.stdout?.resume();
   }
 
   private onStdout(chunk: Buffer): void {
     if (this.stopping || this.faulted) return;
     if (this.frameBytes === 0) {
-      // Frames can overtake the banner (separate pipes): hold them until the size is known.
+      // Frames can overtake the banner or ffprobe (separate pipes): hold them until the size is
+      // known, and read no more meanwhile so that at most one chunk waits.
       this.pendingChunks.push(chunk);
+      this.child.stdout?.pause();
       return;
     }
     this.cutFrames(chunk);
@@ -321,11 +351,8 @@ export class FfmpegProcess {
 
   private describe(description: StreamDescription): void {
     this.described = true;
-    if (this.frameBytes === 0) this.setFrameSize(description.width, description.height);
     this.handlers.onDescription(description);
-    const early = this.pendingChunks;
-    this.pendingChunks = [];
-    for (const chunk of early) if (!this.stopping && !this.faulted) this.cutFrames(chunk);
+    this.setFrameSize(description.width, description.height);
   }
 
   private finish(code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {

@@ -41,6 +41,8 @@ export class Session extends EventEmitter {
   description: StreamDescription | undefined;
   /** Live clock: smallest (arrival − source timestamp) seen in this run. */
   clockOffset: number | undefined;
+  /** Files: seconds to add to this run's timestamps to get the file's (a run started with a seek). */
+  ptsOffset = 0;
 
   constructor(ffmpegPath: string, args: readonly string[], options: SessionOptions, onFrame: SessionFrameHandler) {
     super();

@@ -120,13 +120,17 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   private frameSize: { width: number; height: number } | undefined;
   private timeOrigin = 0;
   private lastPts = -Infinity;
-  private firstSourcePts: number | undefined;
+  private firstFileTime: number | undefined;
+  /** Files: time in the file of the last frame delivered, where a restarted run resumes. */
+  private lastFileTime: number | undefined;
   private framesDecoded = 0;
   private framesRead = 0;
   private reconnects = 0;
   private lastFrameAt: number | undefined;
   private firstFrameAt: number | undefined;
   private openPromise: Promise<StreamProperties> | undefined;
+  /** Files: ffprobe's run, in parallel with ffmpeg's start; true when it described the file. */
+  private probing: Promise<boolean> | undefined;
   private supervisor: Promise<void> | undefined;
   private releasePromise: Promise<void> | undefined;
   private endEmitted = false;
@@ -296,13 +300,18 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   private async doOpen(signal?: AbortSignal): Promise<StreamProperties> {
     if (this.released) throw new StreamError('ABORTED', `"${this.info.display}" was released before open()`, { culprit: this.info.display });
     this.setState('opening');
-    const openSignal = signal ? AbortSignal.any([signal, this.releaseController.signal]) : this.releaseController.signal;
+    const failed = new AbortController();
+    const openSignal = AbortSignal.any([this.releaseController.signal, failed.signal, ...(signal ? [signal] : [])]);
     try {
       this.checkFileSource();
-      if (this.info.kind === 'file') await this.describeFile(openSignal);
       this.timeOrigin = this.options.timeOrigin ?? Date.now();
-      const session = await this.connect(openSignal);
+      const connecting = this.connect(openSignal); // ffmpeg starts first: ffprobe's start must not delay it
+      if (this.info.kind === 'file') this.probing = this.probeWhileStarting(openSignal);
+      const [session] = await Promise.all([connecting, this.probing]);
       this.description ??= session.description;
+      if (this.description === undefined) {
+        throw new StreamError('INVALID_MEDIA', `"${this.info.display}" holds no decodable video frame`, { culprit: this.info.display });
+      }
       this.frameSize ??= { width: this.description!.width, height: this.description!.height };
       this.setState('streaming');
       const d = this.description!;
@@ -311,10 +320,14 @@ export class StreamReader extends EventEmitter<StreamEvents> {
       else void this.watchFile(session);
       return this.getProperties();
     } catch (error) {
+      failed.abort(); // ffmpeg's start and ffprobe's run end with the first failure of either
+      await Promise.allSettled([this.probing]);
       if (!this.released) this.setState('failed');
       this.queue.close();
       await this.stopAllSessions();
-      if (isAbort(error) || (openSignal.aborted && !(error instanceof MulticamReidError))) throw this.abortedError(openSignal, 'opening');
+      if (signal?.aborted || this.released) {
+        if (isAbort(error) || !(error instanceof MulticamReidError) || error.code === 'ABORTED') throw this.abortedError(signal, 'opening');
+      }
       throw error;
     }
   }
@@ -330,17 +343,33 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     }
   }
 
-  /** Files: ffprobe's description fixes the frame size before ffmpeg starts (none: ffmpeg's banner will). */
-  private async describeFile(signal: AbortSignal): Promise<void> {
-    if (this.ffprobePath === undefined) return;
+  /**
+   * Files: ffprobe describes the file while ffmpeg starts; the run's frames are cut once the
+   * size is known — ffprobe's, or the banner's when ffprobe could not tell.
+   */
+  private async probeWhileStarting(signal: AbortSignal): Promise<boolean> {
+    const described = await this.describeFile(signal);
+    const proc = this.session?.proc;
+    if (described) proc?.setFrameSize(this.frameSize!.width, this.frameSize!.height);
+    else proc?.useBanner();
+    return described;
+  }
+
+  /**
+   * Files: ffprobe's description, which also fixes the frame size. False when there is no ffprobe or it could not describe the
+   * file: ffmpeg's banner describes it instead.
+   */
+  private async describeFile(signal: AbortSignal): Promise<boolean> {
+    if (this.ffprobePath === undefined) return false;
     const probe = await probeFile(this.ffprobePath, this.info, AbortSignal.any([signal, AbortSignal.timeout(this.options.connectTimeout * 1000)]));
-    if (probe === undefined) return;
+    if (probe === undefined) return false;
     const turned = probe.rotation === 90 || probe.rotation === 270;
     const size = fittedSize(turned ? probe.height : probe.width, turned ? probe.width : probe.height, this.options.maxWidth, this.options.maxHeight);
     this.frameSize = size;
     const description: StreamDescription = { codec: probe.codec, sourceWidth: probe.width, sourceHeight: probe.height, width: size.width, height: size.height, fps: probe.fps };
     if (probe.duration !== undefined) description.duration = probe.duration;
     this.description = description;
+    return true;
   }
 
   /**
@@ -399,7 +428,7 @@ export class StreamReader extends EventEmitter<StreamEvents> {
         outcome = framed;
       }
       // A file whose ffmpeg ends cleanly before any frame is an empty video, not a failure.
-      const emptyFile = this.mode === 'file' && outcome.kind === 'exit' && outcome.exit.code === 0 && this.description !== undefined;
+      const emptyFile = this.mode === 'file' && outcome.kind === 'exit' && outcome.exit.code === 0;
       if (outcome.kind === 'frame' || emptyFile) {
         ok = true;
         return session;
@@ -450,17 +479,20 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     return Math.min(maxDelay, initialDelay * 2 ** (attempt - 1));
   }
 
-  private spawnSession(): Session {
+  private spawnSession(seekTo?: number): Session {
     const args = buildFfmpegArgs(this.info, {
       ...this.options,
       frameTimestamps: true,
       frameSize: this.frameSize,
+      seekTo,
       realtime: this.options.realtime && this.info.kind === 'file',
     });
+    // A file's first run waits for ffprobe's size (see probeWhileStarting); live sources read the banner.
+    const probed = this.info.kind === 'file' && this.frameSize === undefined;
     const session = new Session(
       this.ffmpegPath,
       args,
-      { frameSize: this.frameSize, parseBanner: this.description === undefined || this.info.kind !== 'file', buffers: this.pool },
+      { frameSize: this.frameSize, parseBanner: !probed, buffers: this.pool },
       (s, data, sourcePts, capturedAt) => this.acceptFrame(s, data, sourcePts, capturedAt),
     );
     this.sessions.add(session);
@@ -479,7 +511,7 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     const size = this.frameSize ?? session.description!;
     this.firstFrameAt ??= capturedAt;
     const frameIndex = this.framesDecoded++;
-    const pts = this.mode === 'file' ? this.filePts(sourcePts, capturedAt) : this.livePts(session, sourcePts, capturedAt);
+    const pts = this.mode === 'file' ? this.filePts(session, sourcePts, capturedAt) : this.livePts(session, sourcePts, capturedAt);
     const frame = new PooledFrame(data, size.width, size.height, this.options.pixelFormat, this.cameraIndex, frameIndex, pts, capturedAt, this.pool);
     this.lastFrameAt = capturedAt;
     if (!this.queue.push(frame)) session.proc.pause();
@@ -489,11 +521,13 @@ export class StreamReader extends EventEmitter<StreamEvents> {
    * Files: the decoder's presentation time minus the first frame's, exact also for variable
    * frame rates. A frame without one follows the previous frame by one nominal interval.
    */
-  private filePts(sourcePts: number | undefined, capturedAt: number): number {
+  private filePts(session: Session, sourcePts: number | undefined, capturedAt: number): number {
     let pts: number;
     if (sourcePts !== undefined) {
-      this.firstSourcePts ??= sourcePts;
-      pts = sourcePts - this.firstSourcePts;
+      const time = sourcePts + session.ptsOffset;
+      this.firstFileTime ??= time;
+      this.lastFileTime = time;
+      pts = time - this.firstFileTime;
     } else {
       const fps = this.description?.fps ?? 0;
       pts = this.lastPts === -Infinity ? 0 : fps > 0 ? this.lastPts + 1 / fps : (capturedAt - this.firstFrameAt!) / 1000;
@@ -523,31 +557,60 @@ export class StreamReader extends EventEmitter<StreamEvents> {
 
   // ── endings and restarts ───────────────────────────────────────────────────
 
-  /** Files: the run's end is the source's end (or its failure). */
-  private async watchFile(session: Session): Promise<void> {
-    let outcome;
-    try {
-      outcome = await session.reach('end', this.releaseController.signal);
-    } catch {
-      return; // released
-    }
-    if (this.released) return;
-    this.queue.close();
-    if (outcome.kind === 'fault') {
-      await session.stop(this.options.stopGracePeriod * 1000);
-      this.emitError(new StreamError('STREAM_FAILED', `stopped reading "${this.info.display}" after ${this.framesDecoded} frames: ${outcome.reason}`, { culprit: this.info.display }));
-      this.finishEnded('failed');
+  /**
+   * Files: the run's end is the source's end (or its failure). A run that faults because the
+   * file changes resolution is replaced by one that resumes after the last frame delivered,
+   * scaled to the reader's frame size.
+   */
+  private async watchFile(first: Session): Promise<void> {
+    let session = first;
+    let framesAtStart = -1;
+    for (;;) {
+      let outcome: SessionOutcome;
+      try {
+        outcome = await session.reach('end', this.releaseController.signal);
+      } catch {
+        return; // released
+      }
+      if (this.released) return;
+      if (outcome.kind === 'fault') {
+        await session.stop(this.options.stopGracePeriod * 1000);
+        if (this.released) return;
+        const progressed = this.framesDecoded > framesAtStart;
+        if (progressed && this.lastFileTime !== undefined && this.firstFileTime !== undefined) {
+          framesAtStart = this.framesDecoded;
+          session = this.resumeFile(this.lastFileTime);
+          continue;
+        }
+        this.queue.close();
+        this.emitError(new StreamError('STREAM_FAILED', `stopped reading "${this.info.display}" after ${this.framesDecoded} frames: ${outcome.reason}`, { culprit: this.info.display }));
+        this.finishEnded('failed');
+        return;
+      }
+      this.queue.close();
+      if (outcome.kind !== 'exit' || outcome.exit.stopped) return;
+      const exit = outcome.exit;
+      if (exit.code !== 0) {
+        const log = redactText(stderrTail(exit.stderr), this.secrets);
+        this.emitError(new StreamError('STREAM_FAILED', `ffmpeg stopped reading "${this.info.display}" with code ${exit.code ?? exit.signal} after ${this.framesDecoded} frames (ffmpeg: ${log})`, { culprit: this.info.display }));
+        this.finishEnded('failed');
+      } else {
+        this.finishEnded('eof');
+      }
       return;
     }
-    if (outcome.kind !== 'exit' || outcome.exit.stopped) return;
-    const exit = outcome.exit;
-    if (exit.code !== 0) {
-      const log = redactText(stderrTail(exit.stderr), this.secrets);
-      this.emitError(new StreamError('STREAM_FAILED', `ffmpeg stopped reading "${this.info.display}" with code ${exit.code ?? exit.signal} after ${this.framesDecoded} frames (ffmpeg: ${log})`, { culprit: this.info.display }));
-      this.finishEnded('failed');
-    } else {
-      this.finishEnded('eof');
-    }
+  }
+
+  /**
+   * A new run of a file from just after `lastTime` — seconds on the first run's timeline, which
+   * like `-ss` counts from the file's start time. One microsecond past the last frame: ffmpeg
+   * drops the frames before the seek point, and this run's timestamps count from it.
+   */
+  private resumeFile(lastTime: number): Session {
+    const seekTo = lastTime + 1e-6;
+    const session = this.spawnSession(seekTo);
+    session.ptsOffset = seekTo;
+    return session;
   }
 
   /** Live: watch the running session, restart it with back-off when it exits, stalls or faults. */

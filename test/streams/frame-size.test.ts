@@ -5,7 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveFfmpegPath } from '../../src/streams/ffmpeg-path.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Frame } from '../../src/streams/frame.js';
 import type { ReconnectingEvent } from '../../src/streams/events.js';
@@ -86,4 +90,31 @@ test('a UDP camera back at another resolution is scaled to its first size; every
   now = reader.getProperties();
   assert.ok(now.framesDecoded >= decodedAtSwitch + 15);
   assert.deepEqual([now.width, now.height, now.state, now.reconnects], [640, 360, 'streaming', 1], 'no restart was needed');
+});
+
+test('a file that changes resolution mid-way (camera recording in MPEG-TS): resumed after the last frame, scaled, nothing lost', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcr-size-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const encode = (input: string[], out: string, offset: number) =>
+    execFileSync(resolveFfmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', ...input, '-t', '2', '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-r', '25', '-vsync', 'cfr', '-output_ts_offset', String(offset), '-f', 'mpegts', '-y', path.join(dir, out)]);
+  encode(['-i', CAM1], 'a.ts', 0);
+  encode(['-f', 'lavfi', '-i', 'smptebars=size=320x240:rate=25'], 'b.ts', 2); // continues the timeline at 2 s
+  const file = path.join(dir, 'ab.ts');
+  writeFileSync(file, Buffer.concat([readFileSync(path.join(dir, 'a.ts')), readFileSync(path.join(dir, 'b.ts'))]));
+
+  const reader = new StreamReader(file);
+  t.after(() => reader.release());
+  const frames: Array<{ index: number; pts: number; bars: boolean }> = [];
+  for await (const frame of reader) {
+    assert.deepEqual([frame.width, frame.height, frame.data.length], [640, 360, 640 * 360 * 3]);
+    frames.push({ index: frame.frameIndex, pts: frame.pts, bars: showsBars(frame) });
+    frame.release();
+  }
+  assert.equal(frames.length, 100, 'every frame of both parts, none twice');
+  const switchAt = frames.findIndex((f) => f.bars);
+  assert.equal(switchAt, 50, 'the second part starts at frame 50');
+  assert.ok(frames.slice(switchAt).every((f) => f.bars), 'every frame after the change is well cut');
+  for (let i = 0; i < frames.length; i++) assert.ok(Math.abs(frames[i]!.pts - i / 25) < 0.002, `frame ${i} at ${frames[i]!.pts}`);
+  assert.equal(reader.getProperties().state, 'ended');
+  assert.deepEqual(childFfmpegPids(), []);
 });
