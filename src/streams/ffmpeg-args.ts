@@ -16,9 +16,10 @@ export interface FfmpegArgsOptions {
   rtspTransport: 'tcp' | 'udp';
   /**
    * Log one `showinfo` line per frame (its presentation time and size), which the reader pairs
-   * with the frame's bytes. With `checksum=0` it costs no pixel pass: measured ffmpeg CPU time
-   * per frame, `-threads 1`, medians of 5: 640×360 0.79 → 0.81 ms, 1280×720 2.79 → 2.81 ms
-   * (the default showinfo with checksums: 1.17 and 4.19 ms).
+   * with the frame's bytes. With `checksum=0` it makes no pass over the pixels: ffmpeg's CPU time
+   * per frame (`npm run bench -- streams`, showinfo table, medians of 5, `-threads 1`) went from
+   * 0.79 to 0.85 ms at 640×360 and from 2.89 to 3.02 ms at 1280×720, against 1.22 and 4.27 ms
+   * with showinfo's default checksums. Needs ffmpeg ≥ 4.1 (the `checksum` option).
    */
   frameTimestamps: boolean;
   /**

@@ -41,8 +41,9 @@ export interface StreamReaderOptions {
   pixelFormat?: PixelFormat;
   /**
    * Frames buffered per camera. Memory is bounded by `bufferSize × width × height × 3` bytes
-   * per camera (≈ 20 MB for 30 frames of 640×360). Larger absorbs longer hiccups of the
-   * consumer; smaller bounds memory and, for live sources, the worst-case latency.
+   * per camera (≈ 20 MB for 30 frames of 640×360), plus the {@link framesInFlight} buffers of the
+   * pool and whatever frames the consumer holds. Larger absorbs longer hiccups of the consumer;
+   * smaller bounds memory and, for live sources, the worst-case latency.
    * @default 30
    */
   bufferSize?: number;
