@@ -122,6 +122,7 @@ export interface FfmpegFailure {
 /** A failure ffmpeg's log can show; `beforeInput` ones only count when no input was ever opened. */
 const FAILURES: Array<{ pattern: RegExp; code: ErrorCode; permanent: boolean; hint: string; beforeInput?: true }> = [
   { pattern: /No such file or directory/i, code: 'SOURCE_NOT_FOUND', permanent: true, hint: 'check the path' },
+  { pattern: /Permission denied/i, code: 'STREAM_FAILED', permanent: true, hint: 'this process may not read it (permission denied); check its permissions' },
   { pattern: /Protocol not found|Unsupported protocol/i, code: 'STREAM_FAILED', permanent: true, hint: 'this ffmpeg build does not support the protocol; set ffmpegPath / MULTICAM_REID_FFMPEG to one that does' },
   { pattern: /Server returned 404|404 Not Found/i, code: 'SOURCE_NOT_FOUND', permanent: true, hint: 'check the URL path' },
   { pattern: /401 Unauthorized|403 Forbidden|Server returned 40[13]/i, code: 'SOURCE_UNAUTHORIZED', permanent: true, hint: 'the server refused the login; check the user name and password in the URL' },

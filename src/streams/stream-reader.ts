@@ -312,12 +312,11 @@ export class StreamReader extends EventEmitter<StreamEvents> {
       if (this.description === undefined) {
         throw new StreamError('INVALID_MEDIA', `"${this.info.display}" holds no decodable video frame`, { culprit: this.info.display });
       }
-      this.frameSize ??= { width: this.description!.width, height: this.description!.height };
+      const d = this.description;
+      this.frameSize ??= { width: d.width, height: d.height };
       this.setState('streaming');
-      const d = this.description!;
       this.emit('connected', { cameraIndex: this.cameraIndex, source: this.info.display, width: this.frameSize.width, height: this.frameSize.height, fps: d.fps, codec: d.codec });
-      if (this.mode === 'live') this.supervisor = this.superviseLive(session);
-      else void this.watchFile(session);
+      this.supervisor = (this.mode === 'live' ? this.superviseLive(session) : this.watchFile(session)).catch((error: unknown) => this.failUnexpectedly(error));
       return this.getProperties();
     } catch (error) {
       failed.abort(); // ffmpeg's start and ffprobe's run end with the first failure of either
@@ -356,8 +355,8 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   }
 
   /**
-   * Files: ffprobe's description, which also fixes the frame size. False when there is no ffprobe or it could not describe the
-   * file: ffmpeg's banner describes it instead.
+   * Files: ffprobe's description, which also fixes the frame size. False when there is no
+   * ffprobe or it could not describe the file: ffmpeg's banner describes it instead.
    */
   private async describeFile(signal: AbortSignal): Promise<boolean> {
     if (this.ffprobePath === undefined) return false;
@@ -692,6 +691,15 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   private exitReason(exit: FfmpegExit): string {
     if (exit.spawnError) return `ffmpeg could not start at "${this.ffmpegPath}": ${exit.spawnError.message}`;
     return `ffmpeg exited with ${exit.code ?? exit.signal} (${redactText(stderrTail(exit.stderr, 1), this.secrets) || 'no log'})`;
+  }
+
+  /** A bug in the supervision: reported as an error event keeping its cause, and the reader ends. */
+  private failUnexpectedly(error: unknown): void {
+    if (this.released) return;
+    this.queue.close();
+    const detail = error instanceof Error ? error.message : String(error);
+    this.emitError(error instanceof MulticamReidError ? error : new StreamError('STREAM_FAILED', `reading "${this.info.display}" failed unexpectedly: ${detail}`, { culprit: this.info.display, cause: error }));
+    this.finishEnded('failed');
   }
 
   private giveUp(attempts: number, reason: string): void {

@@ -149,6 +149,9 @@ test('the stream banner and showinfo lines of ffmpeg are parsed', () => {
   assert.equal(parseShowinfoLine('frame=  12 fps=0.0'), undefined);
   assert.equal(parseShowinfoTimeBase('[Parsed_showinfo_0 @ 0xaf7a200] config in time_base: 1/18432, frame_rate: 18/1'), 1 / 18432);
   assert.equal(parseShowinfoTimeBase('[Parsed_showinfo_0 @ 0xaf7a200] config out time_base: 0/0, frame_rate: 0/0'), undefined);
+  const denied = classifyFfmpegFailure('/v/a.mp4', 'file:/v/a.mp4: Permission denied\n', 1);
+  assert.deepEqual([denied.error.code, denied.permanent], ['STREAM_FAILED', true]);
+  assert.match(denied.error.message, /permission denied/);
   const failure = classifyFfmpegFailure('srt://h:1', 'srt://h:1: Protocol not found\n', 1);
   assert.equal(failure.error.code, 'STREAM_FAILED');
   assert.ok(failure.permanent);
