@@ -11,58 +11,19 @@ import type { StreamEvents, StreamState } from './events.js';
 import { buildFfmpegArgs, fittedSize } from './ffmpeg-args.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
 import { resolveFfmpegPath, resolveFfprobePath } from './ffmpeg-path.js';
-import type { Frame, PixelFormat } from './frame.js';
+import type { Frame } from './frame.js';
 import { FramePool, PooledFrame } from './frame-pool.js';
 import { FrameQueue } from './frame-queue.js';
 import { resolveReaderOptions, type ResolvedReaderOptions, type StreamReaderOptions } from './options.js';
 import { classifyFfmpegFailure, stderrTail, type StreamDescription } from './probe.js';
 import { probeFile } from './probe-file.js';
 import { redactText, sourceSecrets } from './redact.js';
+import type { StreamProperties } from './properties.js';
 import { Session, type SessionOutcome } from './session.js';
-import { classifySource, type SourceInfo, type SourceKind } from './url.js';
+import { FileTimeline, LiveClock } from './timeline.js';
+import { classifySource, type SourceInfo } from './url.js';
 
-/** A snapshot of one reader, from {@link StreamReader.getProperties}. */
-export interface StreamProperties {
-  /** The source's display form (credentials replaced by `***`). */
-  source: string;
-  cameraIndex: number;
-  kind: SourceKind;
-  /** The effective read mode (`'auto'` resolved). */
-  mode: 'file' | 'live';
-  /**
-   * Size of the delivered frames (after any downscale); 0 before `open()` resolved. Fixed for
-   * the reader's life: a live source that comes back at another resolution is scaled to it.
-   */
-  width: number;
-  height: number;
-  /** Size of the source video (of its latest connection, for live sources). */
-  sourceWidth: number;
-  sourceHeight: number;
-  /** Nominal frame rate reported by the source (0 when unknown). */
-  fps: number;
-  codec: string;
-  pixelFormat: PixelFormat;
-  /** Seconds of video of a file; undefined when unknown and for live sources. */
-  duration: number | undefined;
-  state: StreamState;
-  /** Frames waiting in the buffer now. */
-  queueDepth: number;
-  bufferSize: number;
-  /** Frames received from ffmpeg. */
-  framesDecoded: number;
-  /** Frames handed to the consumer. */
-  framesRead: number;
-  /** Frames discarded because the live buffer was full. */
-  framesDropped: number;
-  /** Successful restarts of a live source. */
-  reconnects: number;
-  /** `Date.now()` of the last frame received, if any. */
-  lastFrameAt: number | undefined;
-  /** Pixel buffers allocated so far: stays flat once consumers release their frames. */
-  buffersAllocated: number;
-  /** Frames whose pixel buffer was a released one, reused. */
-  buffersReused: number;
-}
+export type { StreamProperties } from './properties.js';
 
 /** How one attempt to get a first frame out of a new ffmpeg run failed. */
 interface AttemptFailure {
@@ -75,8 +36,6 @@ interface AttemptFailure {
   dataAt: number | undefined;
 }
 
-/** Live clock: a gap of more than this between source time and arrival means the source clock jumped. */
-const CLOCK_RESYNC_SECONDS = 1;
 /** Data flowing this long without a frame is announced as `waiting` (a normal start takes less). */
 const WAITING_NOTICE_MS = 1000;
 
@@ -118,16 +77,12 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   private description: StreamDescription | undefined;
   /** The size of every delivered frame, fixed by the first description. */
   private frameSize: { width: number; height: number } | undefined;
-  private timeOrigin = 0;
-  private lastPts = -Infinity;
-  private firstFileTime: number | undefined;
-  /** Files: time in the file of the last frame delivered, where a restarted run resumes. */
-  private lastFileTime: number | undefined;
+  private readonly fileTimeline = new FileTimeline(() => this.description?.fps ?? 0);
+  private liveClock: LiveClock | undefined;
   private framesDecoded = 0;
   private framesRead = 0;
   private reconnects = 0;
   private lastFrameAt: number | undefined;
-  private firstFrameAt: number | undefined;
   private openPromise: Promise<StreamProperties> | undefined;
   /** Files: ffprobe's run, in parallel with ffmpeg's start; true when it described the file. */
   private probing: Promise<boolean> | undefined;
@@ -304,7 +259,7 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     const openSignal = AbortSignal.any([this.releaseController.signal, failed.signal, ...(signal ? [signal] : [])]);
     try {
       this.checkFileSource();
-      this.timeOrigin = this.options.timeOrigin ?? Date.now();
+      this.liveClock = new LiveClock(this.options.timeOrigin ?? Date.now());
       const connecting = this.connect(openSignal); // ffmpeg starts first: ffprobe's start must not delay it
       if (this.info.kind === 'file') this.probing = this.probeWhileStarting(openSignal);
       const [session] = await Promise.all([connecting, this.probing]);
@@ -508,50 +463,11 @@ export class StreamReader extends EventEmitter<StreamEvents> {
       return;
     }
     const size = this.frameSize ?? session.description!;
-    this.firstFrameAt ??= capturedAt;
     const frameIndex = this.framesDecoded++;
-    const pts = this.mode === 'file' ? this.filePts(session, sourcePts, capturedAt) : this.livePts(session, sourcePts, capturedAt);
+    const pts = this.mode === 'file' ? this.fileTimeline.pts(session, sourcePts, capturedAt) : this.liveClock!.pts(session, sourcePts, capturedAt);
     const frame = new PooledFrame(data, size.width, size.height, this.options.pixelFormat, this.cameraIndex, frameIndex, pts, capturedAt, this.pool);
     this.lastFrameAt = capturedAt;
     if (!this.queue.push(frame)) session.proc.pause();
-  }
-
-  /**
-   * Files: the decoder's presentation time minus the first frame's, exact also for variable
-   * frame rates. A frame without one follows the previous frame by one nominal interval.
-   */
-  private filePts(session: Session, sourcePts: number | undefined, capturedAt: number): number {
-    let pts: number;
-    if (sourcePts !== undefined) {
-      const time = sourcePts + session.ptsOffset;
-      this.firstFileTime ??= time;
-      this.lastFileTime = time;
-      pts = time - this.firstFileTime;
-    } else {
-      const fps = this.description?.fps ?? 0;
-      pts = this.lastPts === -Infinity ? 0 : fps > 0 ? this.lastPts + 1 / fps : (capturedAt - this.firstFrameAt!) / 1000;
-    }
-    this.lastPts = pts;
-    return pts;
-  }
-
-  /**
-   * Live: the source's own timestamps (steady, free of delivery jitter) mapped onto the reader's
-   * clock (seconds since `timeOrigin`), re-anchored when the source clock jumps, never going back.
-   */
-  private livePts(session: Session, sourcePts: number | undefined, capturedAt: number): number {
-    const arrival = (capturedAt - this.timeOrigin) / 1000;
-    let pts = arrival;
-    if (sourcePts !== undefined) {
-      const offset = arrival - sourcePts;
-      if (session.clockOffset === undefined || offset < session.clockOffset || offset - session.clockOffset > CLOCK_RESYNC_SECONDS) {
-        session.clockOffset = offset;
-      }
-      pts = sourcePts + session.clockOffset;
-    }
-    pts = Math.max(pts, this.lastPts);
-    this.lastPts = pts;
-    return pts;
   }
 
   // ── endings and restarts ───────────────────────────────────────────────────
@@ -576,9 +492,10 @@ export class StreamReader extends EventEmitter<StreamEvents> {
         await session.stop(this.options.stopGracePeriod * 1000);
         if (this.released) return;
         const progressed = this.framesDecoded > framesAtStart;
-        if (progressed && this.lastFileTime !== undefined && this.firstFileTime !== undefined) {
+        const lastTime = this.fileTimeline.lastFileTime;
+        if (progressed && lastTime !== undefined) {
           framesAtStart = this.framesDecoded;
-          session = this.resumeFile(this.lastFileTime);
+          session = this.resumeFile(lastTime);
           continue;
         }
         this.queue.close();
