@@ -135,11 +135,13 @@ export interface StreamReaderOptions {
    * ffprobe binary, used to describe local files (size, rate, codec, duration) from its JSON.
    * Otherwise `MULTICAM_REID_FFPROBE`, then an `ffprobe` beside an ffmpeg chosen through
    * {@link ffmpegPath} / `MULTICAM_REID_FFMPEG`, then the one from `@ffprobe-installer/ffprobe`.
-   * When none can describe a file (not installed, or it crashes on it), the reader falls back to
-   * ffmpeg's own log, as for live sources.
+   * When none can describe a file (not installed, or it crashes on it — the static build of
+   * `@ffprobe-installer/ffprobe` does on MPEG-TS), the reader falls back to ffmpeg's own log, as
+   * for live sources. `false` always uses ffmpeg's log: one process less per `open()` (it runs
+   * while ffmpeg starts: `npm run bench -- streams`, open() table), but no `duration`.
    * @default undefined
    */
-  ffprobePath?: string;
+  ffprobePath?: string | false;
   /**
    * Frames a consumer may hold at once besides the buffer (look-ahead, frames being detected,
    * annotated or encoded): with {@link bufferSize} it sizes the pool of reusable pixel buffers.
@@ -197,7 +199,7 @@ export interface ResolvedReaderOptions {
   reconnect: Required<ReconnectOptions>;
   stopGracePeriod: number;
   ffmpegPath: string | undefined;
-  ffprobePath: string | undefined;
+  ffprobePath: string | false | undefined;
   framesInFlight: number;
   cameraIndex: number;
   timeOrigin: number | undefined;
@@ -246,8 +248,8 @@ export function resolveReaderOptions(options: StreamReaderOptions = {}): Resolve
   if (options.ffmpegPath !== undefined && (typeof options.ffmpegPath !== 'string' || options.ffmpegPath === '')) {
     throw bad('ffmpegPath', options.ffmpegPath, 'a non-empty path string');
   }
-  if (options.ffprobePath !== undefined && (typeof options.ffprobePath !== 'string' || options.ffprobePath === '')) {
-    throw bad('ffprobePath', options.ffprobePath, 'a non-empty path string');
+  if (options.ffprobePath !== undefined && options.ffprobePath !== false && (typeof options.ffprobePath !== 'string' || options.ffprobePath === '')) {
+    throw bad('ffprobePath', options.ffprobePath, 'a non-empty path string or false');
   }
   if (options.realtime !== undefined && typeof options.realtime !== 'boolean') throw bad('realtime', options.realtime, 'true or false');
   if (options.useFfmpegForUdp !== undefined && typeof options.useFfmpegForUdp !== 'boolean') {

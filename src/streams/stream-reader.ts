@@ -104,7 +104,7 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     this.cameraIndex = this.options.cameraIndex;
     this.mode = this.options.mode === 'auto' ? (this.info.live ? 'live' : 'file') : this.options.mode;
     this.ffmpegPath = resolveFfmpegPath(this.options.ffmpegPath);
-    this.ffprobePath = this.info.kind === 'file' ? resolveFfprobePath(this.options.ffprobePath, this.options.ffmpegPath) : undefined;
+    this.ffprobePath = this.info.kind === 'file' && this.options.ffprobePath !== false ? resolveFfprobePath(this.options.ffprobePath, this.options.ffmpegPath) : undefined;
     // Buffered frames, frames the consumer holds, the one being cut and one waiting for its log line.
     this.pool = new FramePool(this.options.bufferSize + this.options.framesInFlight + 2);
     this.queue = new FrameQueue<Frame>(

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveFfmpegPath } from '../../src/streams/ffmpeg-path.js';
+import type { StreamReaderOptions } from '../../src/streams/options.js';
 import { StreamReader } from '../../src/streams/stream-reader.js';
 import { media } from '../helpers/shared.js';
 import { childFfmpegPids } from './helpers.js';
@@ -39,8 +40,8 @@ function ffprobeFrameTimes(file: string): number[] {
   return (JSON.parse(json) as { frames: Array<{ best_effort_timestamp_time: string }> }).frames.map((f) => Number(f.best_effort_timestamp_time));
 }
 
-async function readPts(source: string): Promise<{ pts: number[]; fps: number; duration: number | undefined }> {
-  const reader = new StreamReader(source);
+async function readPts(source: string, options: StreamReaderOptions = {}): Promise<{ pts: number[]; fps: number; duration: number | undefined }> {
+  const reader = new StreamReader(source, options);
   try {
     const pts: number[] = [];
     const props = await reader.open();
@@ -69,6 +70,11 @@ test('variable frame rate: pts equal ffprobe\'s frame times (minus the first) wi
   const cfrError = Math.max(...pts.map((p, i) => Math.abs(p - i / fps)));
   assert.ok(cfrError > 0.05, `frameIndex / fps would be off by ${cfrError} s`);
   assert.ok(duration !== undefined && Math.abs(duration - (times.at(-1)! - times[0]!)) < 0.2, `duration ${duration}`);
+
+  // Without ffprobe (ffmpeg's banner describes the file): the same timestamps, no duration.
+  const banner = await readPts(clip, { ffprobePath: false });
+  assert.deepEqual(banner.pts, pts);
+  assert.equal(banner.duration, undefined);
   assert.deepEqual(childFfmpegPids(), []);
 });
 
