@@ -358,9 +358,8 @@ export class StreamReader extends EventEmitter<StreamEvents> {
   }
 
   /**
-   * One ffmpeg run until its first frame: at most `connectMs` for any data at all, then — the
-   * source is sending — up to `keyframeTimeout` for a decodable frame. The run is stopped
-   * unless it succeeds.
+   * One ffmpeg run until its first frame (see {@link firstLiveFrame}; a file gets `connectMs`
+   * for it). The run is stopped unless it succeeds.
    * @throws an `AbortError` when `signal` aborts
    */
   private async attempt(signal: AbortSignal, connectMs: number): Promise<Session | AttemptFailure> {
@@ -368,19 +367,11 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     const session = this.spawnSession();
     let ok = false;
     try {
-      const connected = await this.within(session, 'data', signal, connectMs);
-      if (connected === 'timeout') return this.failure(session, 'CONNECT_TIMEOUT', `"${this.info.display}" sent nothing within connectTimeout = ${this.options.connectTimeout} s; check that the source is up and reachable, or raise connectTimeout`, `no data within connectTimeout (${this.options.connectTimeout} s)`);
-      let outcome = connected;
-      if (outcome.kind === 'data') {
-        const keyframeMs = this.options.keyframeTimeout * 1000;
-        let framed = await this.within(session, 'frame', signal, Math.min(WAITING_NOTICE_MS, keyframeMs));
-        if (framed === 'timeout' && keyframeMs > WAITING_NOTICE_MS) {
-          if (this.mode === 'live') this.announceWaiting();
-          framed = await this.within(session, 'frame', signal, session.dataAt! + keyframeMs - Date.now());
-        }
-        if (framed === 'timeout') return this.failure(session, 'CONNECT_TIMEOUT', `"${this.info.display}" sent data but no decodable frame within keyframeTimeout = ${this.options.keyframeTimeout} s; check the camera's keyframe interval (GOP) or raise keyframeTimeout`, `no decodable frame within keyframeTimeout (${this.options.keyframeTimeout} s)`);
-        outcome = framed;
+      const outcome = this.mode === 'file' ? await this.within(session, 'frame', signal, connectMs) : await this.firstLiveFrame(session, signal, connectMs);
+      if (outcome === 'timeout') {
+        return this.failure(session, `"${this.info.display}" delivered no frame within connectTimeout = ${this.options.connectTimeout} s; check the file, or raise connectTimeout for slow storage`, 'no frame within connectTimeout');
       }
+      if ('error' in outcome) return outcome;
       // A file whose ffmpeg ends cleanly before any frame is an empty video, not a failure.
       const emptyFile = this.mode === 'file' && outcome.kind === 'exit' && outcome.exit.code === 0;
       if (outcome.kind === 'frame' || emptyFile) {
@@ -391,6 +382,29 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     } finally {
       if (!ok) await session.stop(this.options.stopGracePeriod * 1000);
     }
+  }
+
+  /**
+   * A live run: at most `connectMs` for any data at all, then — the source is sending, it is
+   * slow, not dead — up to `keyframeTimeout` for a decodable frame (announced as `waiting`
+   * after a second).
+   */
+  private async firstLiveFrame(session: Session, signal: AbortSignal, connectMs: number): Promise<SessionOutcome | AttemptFailure> {
+    const connected = await this.within(session, 'data', signal, connectMs);
+    if (connected === 'timeout') {
+      return this.failure(session, `"${this.info.display}" sent nothing within connectTimeout = ${this.options.connectTimeout} s; check that the source is up and reachable, or raise connectTimeout`, `no data within connectTimeout (${this.options.connectTimeout} s)`);
+    }
+    if (connected.kind !== 'data') return connected;
+    const keyframeMs = this.options.keyframeTimeout * 1000;
+    let framed = await this.within(session, 'frame', signal, Math.min(WAITING_NOTICE_MS, keyframeMs));
+    if (framed === 'timeout' && keyframeMs > WAITING_NOTICE_MS) {
+      this.announceWaiting();
+      framed = await this.within(session, 'frame', signal, session.dataAt! + keyframeMs - Date.now());
+    }
+    if (framed === 'timeout') {
+      return this.failure(session, `"${this.info.display}" sent data but no decodable frame within keyframeTimeout = ${this.options.keyframeTimeout} s; check the camera's keyframe interval (GOP) or raise keyframeTimeout`, `no decodable frame within keyframeTimeout (${this.options.keyframeTimeout} s)`);
+    }
+    return framed;
   }
 
   /** `session.reach` bounded by `ms`; `'timeout'` when the time ran out first. */
@@ -409,8 +423,9 @@ export class StreamReader extends EventEmitter<StreamEvents> {
     this.emit('waiting', { cameraIndex: this.cameraIndex, source: this.info.display, reason: 'keyframe', timeout: this.options.keyframeTimeout });
   }
 
-  private failure(session: Session, code: 'CONNECT_TIMEOUT', message: string, reason: string): AttemptFailure {
-    return { error: new StreamError(code, message, { culprit: this.info.display }), permanent: false, reason, dataAt: session.dataAt };
+  /** A run that timed out: `CONNECT_TIMEOUT`, worth retrying. */
+  private failure(session: Session, message: string, reason: string): AttemptFailure {
+    return { error: new StreamError('CONNECT_TIMEOUT', message, { culprit: this.info.display }), permanent: false, reason, dataAt: session.dataAt };
   }
 
   /** A run that faulted or exited before its first frame, as a typed failure. */
