@@ -8,6 +8,7 @@
 export type ErrorCode =
   | 'INVALID_URL'
   | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_UNAUTHORIZED'
   | 'INVALID_MEDIA'
   | 'CONNECT_TIMEOUT'
   | 'STREAM_FAILED'
