@@ -142,7 +142,7 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
   else printSummary(result, redact);
   if (result.status === 'completed') return EXIT.completed;
   if (result.status === 'cancelled') return EXIT.cancelled;
-  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION', 'INVALID_MODEL_ENTRY', 'MQTT_FAILED'].includes(result.error.code);
+  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'SOURCE_UNAUTHORIZED', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION', 'INVALID_MODEL_ENTRY', 'MQTT_FAILED'].includes(result.error.code);
   return invalid ? EXIT.invalidInput : EXIT.failed;
 }
 

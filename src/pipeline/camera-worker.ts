@@ -6,7 +6,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { MulticamReidError, toLibraryError } from '../errors.js';
-import type { Frame } from '../streams/frame.js';
+import type { Frame, ImageView } from '../streams/frame.js';
 import type { StreamReader } from '../streams/stream-reader.js';
 import type { PersonDetector } from '../models/person-detector.js';
 import type { Detection } from '../models/types.js';
@@ -145,7 +145,9 @@ export class CameraWorker {
   private readonly csv: LateRows;
   private lastFrameIndex = -1;
   /** A clean copy of the camera's first frame: the background of its heatmap. */
-  private background: Frame | undefined;
+  private background: ImageView | undefined;
+  /** The frame the video writer holds until the next one is written (timed writing); released then. */
+  private shown: Frame | undefined;
 
   constructor(readonly parts: CameraWorkerParts) {
     this.overlayZones = parts.zoneMonitor.pixelZones.map((z) => ({ name: z.name, polygon: z.polygon, color: z.color, count: 0 }));
@@ -179,8 +181,14 @@ export class CameraWorker {
       return { kind: 'failed', error: toLibraryError(error, `processing camera ${this.parts.cameraIndex}`) };
     } finally {
       // A look-ahead left behind when the loop stops early settles on its own (the reader is
-      // released, the detection finishes); nothing awaits it any more.
-      next.then((p) => p?.detections?.catch(() => undefined)).catch(() => undefined);
+      // released, the detection finishes); its frame goes back to the pool once the detector
+      // no longer reads it.
+      next
+        .then((p) => {
+          if (p === null) return;
+          void (p.detections ?? Promise.resolve()).catch(() => undefined).finally(() => p.frame.release());
+        })
+        .catch(() => undefined);
     }
   }
 
@@ -247,10 +255,11 @@ export class CameraWorker {
     stages.zones += performance.now() - t;
 
     if (p.heatmap !== undefined) {
-      this.background ??= { ...frame, data: frame.data.slice(), release: undefined } as Frame;
+      this.background ??= { width: frame.width, height: frame.height, pixelFormat: frame.pixelFormat, data: frame.data.slice() };
       p.heatmap.add(update.active, frame.pts);
     }
     await this.writeOutputs(frame, update.active);
+    this.doneWith(frame);
     this.forgetWrittenTracks(frame.frameIndex);
     if (frameProcessed.hasSubscribers) {
       const message: FrameProcessedMessage = { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, capturedAt: frame.capturedAt, processedAt: Date.now(), detected: pendingDetections !== undefined };
@@ -297,6 +306,26 @@ export class CameraWorker {
       memo.box = { ...memo.box, lost: true };
     }
     this.emitTrackChanges(update, frame);
+  }
+
+  /**
+   * Gives a processed frame's buffer back to the reader's pool. The video writer holds the
+   * latest frame until the next one is written (it repeats it to fill gaps), so that one is
+   * given back one frame later.
+   */
+  private doneWith(frame: Frame): void {
+    if (this.parts.outputs.video === undefined) {
+      frame.release();
+      return;
+    }
+    this.shown?.release();
+    this.shown = frame;
+  }
+
+  /** Releases the frame the video writer held: call once the writer is closed. */
+  releaseShownFrame(): void {
+    this.shown?.release();
+    this.shown = undefined;
   }
 
   /** Drops the memo of removed tracks whose late CSV rows have all been written. */

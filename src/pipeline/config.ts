@@ -99,6 +99,15 @@ const streamSchema = z
     /** Seconds without a frame before a live source is restarted. */
     stallTimeout: z.number().positive().default(10),
     /**
+     * Seconds a live source that sends data but no decodable picture yet (a long keyframe
+     * interval, common on IP cameras) is waited for before it counts as failed.
+     */
+    keyframeTimeout: z.number().positive().default(30),
+    /** Frame buffers a camera holds beyond its queue: the look-ahead and the frames being detected, annotated and encoded. */
+    framesInFlight: positiveInt.default(4),
+    /** ffprobe binary used to describe files, or false to read ffmpeg's own log instead (one process less per file). */
+    ffprobePath: z.union([z.string(), z.literal(false)]).optional(),
+    /**
      * Live jobs: fail the job when any camera cannot connect at the start. By default a live
      * camera that is down at the start is retried with the reconnect back-off (state
      * `waiting`) and joins when it comes, while the others run; the job fails only when no

@@ -98,7 +98,7 @@ export async function probeFile(ffprobePath: string, source: SourceInfo, signal:
     width: stream.width,
     height: stream.height,
     rotation: rotationOf(stream),
-    fps: rate(stream.avg_frame_rate) || rate(stream.r_frame_rate),
+    fps: nominalRate(rate(stream.avg_frame_rate), rate(stream.r_frame_rate)),
     duration: seconds(stream.duration) ?? seconds(json.format?.duration),
   };
 }
@@ -122,4 +122,15 @@ function rotationOf(stream: NonNullable<ProbeJson['streams']>[number]): number {
   // The display matrix counts counter-clockwise, the tag clockwise.
   const degrees = fromMatrix !== undefined ? -fromMatrix : Number(stream.tags?.rotate ?? 0);
   return Number.isFinite(degrees) ? (((Math.round(degrees / 90) * 90) % 360) + 360) % 360 : 0;
+}
+
+/**
+ * The stream's nominal frame rate: the average, unless the base rate (`r_frame_rate`) is
+ * higher but plausible — a variable-frame-rate file with gaps averages below the rate its
+ * frames come at, and the video written from it must run at the faster one to keep its
+ * timeline. A base rate far above the average (90000 on some streams) is a time base, not a rate.
+ */
+function nominalRate(average: number, base: number): number {
+  if (average > 0 && base > average && base <= Math.min(240, 4 * average)) return base;
+  return average || base;
 }
