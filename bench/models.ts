@@ -1,119 +1,197 @@
 /**
- * Model layer benchmark: detector inference alone vs full detect() (letterbox + inference +
- * decode + NMS) on real 1280×720 (plaza) and 640×360 (store) frames, the pre-/post-processing
- * share of inference time, and ReID milliseconds per crop at batch 1, 8 and 32.
- * Threads: BENCH_THREADS (default 2, this machine's core count).
+ * Model layer benchmark, every model of the zoo (`npm run bench -- models`):
+ * - detectors: inference-only and detect() frames/s with fixed and rectangular input, on real
+ *   640×360 (store) and 640×480 (TUD) frames, two frames in flight over the default session
+ *   layout (one 1-thread session per core);
+ * - pre-processing in the inference worker vs on the main thread: main-thread ms per frame
+ *   (event-loop utilisation over the run) and detect() frames/s;
+ * - ReID: ms per crop at batch 1, 8 and 16 for every embedder, and ms per crop with 2 and 4
+ *   concurrent callers (cameras), per-call batches vs merged batches.
+ * Timings on a shared machine are noisy: every comparison alternates short rounds between its
+ * variants and reports medians, so compare ratios within one run. BENCH_ROUNDS (default 7) and
+ * BENCH_FRAMES (default 12 frames per round for YOLOX-Nano, a third for the pedestrian
+ * detector) size the runs.
  */
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
-import { Letterboxer } from '../src/models/image-ops.js';
-import { getModelEntry } from '../src/models/manifest.js';
-import { CandidateBuffer, nonMaxSuppression } from '../src/models/nms.js';
-import { PersonDetector } from '../src/models/person-detector.js';
-import { ReidEmbedder } from '../src/models/reid-embedder.js';
-import { resolveModel } from '../src/models/resolver.js';
-import { openSession } from '../src/models/session.js';
-import { decodeYolox, yoloxGrid } from '../src/models/yolox-decode.js';
+import { loadManifest } from '../src/models/manifest.js';
+import { PersonDetector, type InputShape, type PreprocessLocation } from '../src/models/person-detector.js';
+import { ReidEmbedder, type EmbedBatching } from '../src/models/reid-embedder.js';
 import type { ImageView } from '../src/streams/frame.js';
 import { decodeVideoFrame } from '../test/models/video-frame.js';
 import { median, printTable, timeRuns } from './util.js';
 
 const mediaDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'media');
-const threads = Number(process.env.BENCH_THREADS ?? 2);
-const REPEATS = 30;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const FRAMES_PER_ROUND = Number(process.env.BENCH_FRAMES ?? 12);
+const cacheDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bench-results', 'model-cache');
+const manifest = loadManifest();
 
 async function frames(file: string, width: number, height: number): Promise<ImageView[]> {
   const out: ImageView[] = [];
-  for (const seconds of [1, 4, 7, 10]) out.push(await decodeVideoFrame(path.join(mediaDir, file), seconds, width, height));
+  for (const seconds of [0.5, 1.5, 2.5, 3.5]) out.push(await decodeVideoFrame(path.join(mediaDir, file), seconds, width, height));
   return out;
 }
 
-/** Median ms of letterboxing and of decode + NMS + mapping for frames, on real model outputs. */
-async function prePostTimes(images: ImageView[]): Promise<{ preMs: number; postMs: number }> {
-  const entry = getModelEntry('yolox-nano');
-  const session = await openSession((await resolveModel(entry)).path, { intraOpNumThreads: threads }, 'detector');
-  const [, , h, w] = entry.input.shape as number[];
-  const letterboxer = new Letterboxer(w!, h!, entry.preprocess);
-  const input = new Float32Array(letterboxer.tensorLength);
-  const grid = yoloxGrid(w!, h!);
-  const candidates = new CandidateBuffer(grid.rows);
-  const classes = Int32Array.from([0]);
-  const pre: number[] = [];
-  const post: number[] = [];
-  for (let r = 0; r < REPEATS; r++) {
-    const image = images[r % images.length]!;
-    let t = performance.now();
-    const layout = letterboxer.run(image, input);
-    pre.push(performance.now() - t);
-    const output = (await session.run({ images: new ort.Tensor('float32', input, [1, 3, h!, w!]) })).output!.data as Float32Array;
-    t = performance.now();
-    candidates.reset();
-    decodeYolox(output, 85, grid, classes, 0.3, candidates);
-    const kept = nonMaxSuppression(candidates, 0.45, 300);
-    const boxes = [];
-    for (let k = 0; k < kept; k++) {
-      const i = candidates.kept[k]!;
-      boxes.push({ x1: (candidates.x1[i]! - layout.padX) / layout.scaleX, y1: (candidates.y1[i]! - layout.padY) / layout.scaleY, x2: (candidates.x2[i]! - layout.padX) / layout.scaleX, y2: (candidates.y2[i]! - layout.padY) / layout.scaleY, score: candidates.score[i]!, classId: 0 });
+/** detect() throughput with two calls in flight, and main-thread milliseconds per frame. */
+async function detectThroughput(detector: PersonDetector, images: ImageView[], repeats: number): Promise<{ fps: number; mainMsPerFrame: number }> {
+  let next = 0;
+  const lane = async () => {
+    while (next < repeats) await detector.detect(images[next++ % images.length]!);
+  };
+  const elu = performance.eventLoopUtilization();
+  const start = performance.now();
+  await Promise.all([lane(), lane()]);
+  const elapsed = performance.now() - start;
+  const used = performance.eventLoopUtilization(elu);
+  return { fps: (1000 * repeats) / elapsed, mainMsPerFrame: used.active / repeats };
+}
+
+interface DetectorRow extends Record<string, string | number> {
+  model: string;
+  frames: string;
+  input: string;
+  tensor: string;
+  'inference-only fps': number;
+  'detect() fps': number;
+  'main-thread ms/frame': number;
+  /** Median over rounds of this variant's detect() fps ÷ the first variant's in the same round. */
+  'detect() fps ratio': number;
+}
+
+/**
+ * Compares detector variants on the same frames. Rounds alternate between the variants (all
+ * loaded at once), so a burst of load on the shared machine hits them alike; each figure is the
+ * median over the rounds.
+ */
+async function compareDetectors(id: string, variants: Array<{ inputShape: InputShape; preprocessIn: PreprocessLocation }>, sets: Array<{ label: string; images: ImageView[] }>, framesPerRound: number): Promise<DetectorRow[]> {
+  const detectors = await Promise.all(variants.map((v) => PersonDetector.load({ modelId: id, ...v, cacheDir })));
+  const rows: DetectorRow[] = [];
+  try {
+    for (const { label, images } of sets) {
+      const { width, height } = images[0]!;
+      const samples = detectors.map(() => ({ inference: [] as number[], fps: [] as number[], main: [] as number[] }));
+      for (const d of detectors) for (const image of images) await d.detect(image); // warm-up: plans, grids
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [k, d] of detectors.entries()) {
+          samples[k]!.inference.push(1000 / (await d.measureInferenceOnly(Math.max(2, framesPerRound >> 1), { width, height })));
+          const { fps, mainMsPerFrame } = await detectThroughput(d, images, framesPerRound);
+          samples[k]!.fps.push(fps);
+          samples[k]!.main.push(mainMsPerFrame);
+        }
+      }
+      for (const [k, d] of detectors.entries()) {
+        const tensor = d.tensorSizeFor(width, height);
+        const ratio = median(samples[k]!.fps.map((fps, round) => fps / samples[0]!.fps[round]!));
+        rows.push({ model: id, frames: label, input: `${d.inputShape}, ${d.preprocessIn}`, tensor: `${tensor.width}x${tensor.height}`, 'inference-only fps': median(samples[k]!.inference), 'detect() fps': median(samples[k]!.fps), 'main-thread ms/frame': median(samples[k]!.main), 'detect() fps ratio': ratio });
+      }
     }
-    post.push(performance.now() - t);
+  } finally {
+    await Promise.all(detectors.map((d) => d.release()));
   }
-  await session.release();
-  return { preMs: median(pre), postMs: median(post) };
+  return rows;
+}
+
+/** Person-sized boxes (about 50×130 px) tiled over a 640×360 frame. */
+function boxes(count: number): Array<{ x1: number; y1: number; x2: number; y2: number }> {
+  return Array.from({ length: count }, (_, k) => ({ x1: (k % 10) * 58, y1: 20 + Math.floor(k / 10) * 80, x2: (k % 10) * 58 + 50, y2: 150 + Math.floor(k / 10) * 80 }));
+}
+
+/** ms per crop when `callers` cameras each embed `perCaller` crops per tick, concurrently. */
+async function concurrentMsPerCrop(embedder: ReidEmbedder, image: ImageView, callers: number, perCaller: number, ticks: number): Promise<{ msPerCrop: number; callsPerTick: number }> {
+  const tick = () => Promise.all(Array.from({ length: callers }, (_, c) => embedder.embed(image, boxes(perCaller).map((b) => ({ ...b, x1: b.x1 + c, x2: b.x2 + c })))));
+  await tick();
+  const calls = embedder.inferenceCalls;
+  const start = performance.now();
+  for (let t = 0; t < ticks; t++) await tick();
+  const elapsed = performance.now() - start;
+  return { msPerCrop: elapsed / (ticks * callers * perCaller), callsPerTick: (embedder.inferenceCalls - calls) / ticks };
 }
 
 export async function run(): Promise<unknown> {
-  const detector = await PersonDetector.load({ intraOpNumThreads: threads });
   const sets = [
-    { label: '1280x720 plaza', images: await frames('videos/plaza_overhead_pedestrians_720p.mp4', 1280, 720) },
     { label: '640x360 store', images: await frames('multicam/cam1_with_tracking_overlay.mp4', 640, 360) },
+    { label: '640x480 TUD', images: await frames('mot/video/TUD-Stadtmitte/TUD-Stadtmitte.mp4', 640, 480) },
   ];
-  const detectorRows: Array<Record<string, string | number>> = [];
-  for (const { label, images } of sets) {
-    // Inference alone, measured next to the detect() runs it is compared with (the median of
-    // short runs, so a burst of load on the shared machine skews it less).
-    const inferenceRuns: number[] = [];
-    for (let r = 0; r < 10; r++) inferenceRuns.push(await detector.measureInferenceOnly(3));
-    const inferenceMs = median(inferenceRuns);
-    let i = 0;
-    const detectMs = median(await timeRuns(() => detector.detect(images[i++ % images.length]!), REPEATS, 2));
-    // Two calls in flight, as with two cameras sharing the detector: letterboxing one frame
-    // overlaps the inference of the other.
-    const start = performance.now();
-    let next = 0;
-    const lane = async () => {
-      while (next < REPEATS) await detector.detect(images[next++ % images.length]!);
-    };
-    await Promise.all([lane(), lane()]);
-    const pipelinedFps = (1000 * REPEATS) / (performance.now() - start);
-    const { preMs, postMs } = await prePostTimes(images);
-    detectorRows.push({
-      frames: label,
-      'inference-only fps': 1000 / inferenceMs,
-      'detect() fps': 1000 / detectMs,
-      'detect() fps, 2 in flight': pipelinedFps,
-      'inference ms': inferenceMs,
-      'detect() ms': detectMs,
-      'letterbox ms': preMs,
-      'decode+NMS ms': postMs,
-      'pre+post / inference %': (100 * (preMs + postMs)) / inferenceMs,
-    });
+
+  // Detectors: fixed vs rectangular input (pre-processing in the worker).
+  const detectorRows: DetectorRow[] = [];
+  const framesFor = (id: string) => (id === 'yolox-nano' ? FRAMES_PER_ROUND : Math.max(4, Math.round(FRAMES_PER_ROUND / 3)));
+  for (const entry of manifest.models.filter((m) => m.task === 'detector')) {
+    detectorRows.push(...(await compareDetectors(entry.id, [{ inputShape: 'fixed', preprocessIn: 'worker' }, { inputShape: 'rectangular', preprocessIn: 'worker' }], sets, framesFor(entry.id))));
   }
-  await detector.release();
   printTable(detectorRows);
 
-  const store = sets[1]!.images[0]!;
+  // Where pre-processing runs: on the main thread (a tensor transferred) vs in the worker
+  // (frames through shared memory).
+  const preprocessRows: DetectorRow[] = [];
+  for (const [id, inputShape] of [['yolox-nano', 'fixed'], ['yolox-nano', 'rectangular'], ['bytetrack-nano-mot17', 'fixed']] as const) {
+    preprocessRows.push(...(await compareDetectors(id, [{ inputShape, preprocessIn: 'main' }, { inputShape, preprocessIn: 'worker' }], sets.slice(0, 1), framesFor(id))));
+  }
+  console.log();
+  printTable(preprocessRows);
+
+  // ReID: ms per crop by batch size, every embedder; then concurrent callers (cameras), 4
+  // crops each per tick, per-call batches vs merged ones. Rounds alternate between variants.
+  const store = sets[0]!.images[0]!;
   const reidRows: Array<Record<string, string | number>> = [];
-  for (const batch of [1, 8, 32]) {
-    const embedder = await ReidEmbedder.load({ maxBatch: batch, intraOpNumThreads: threads });
-    // Person-sized boxes (about 50×130 px) tiled over the frame.
-    const boxes = Array.from({ length: batch }, (_, k) => ({ x1: (k % 10) * 58, y1: 20 + Math.floor(k / 10) * 80, x2: (k % 10) * 58 + 50, y2: 150 + Math.floor(k / 10) * 80 }));
-    const callMs = median(await timeRuns(() => embedder.embed(store, boxes), Math.max(5, Math.round(REPEATS * 4 / batch)), 2));
-    reidRows.push({ batch, 'ms per call': callMs, 'ms per crop': callMs / batch });
-    await embedder.release();
+  const batchingRows: Array<Record<string, string | number>> = [];
+  for (const entry of manifest.models.filter((m) => m.task === 'embedder')) {
+    const batches = [1, 8, 16];
+    const bySize = await Promise.all(batches.map((batch) => ReidEmbedder.load({ modelId: entry.id, maxBatch: batch, batching: 'per-call' })));
+    try {
+      const samples = batches.map(() => [] as number[]);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [k, batch] of batches.entries()) {
+          const callMs = median(await timeRuns(() => bySize[k]!.embed(store, boxes(batch)), Math.max(3, Math.round(48 / batch)), 1));
+          samples[k]!.push(callMs / batch);
+        }
+      }
+      const row: Record<string, string | number> = { model: entry.id };
+      batches.forEach((batch, k) => (row[`ms/crop, batch ${batch}`] = median(samples[k]!)));
+      reidRows.push(row);
+    } finally {
+      await Promise.all(bySize.map((e) => e.release()));
+    }
+    const modes: EmbedBatching[] = ['per-call', 'merge'];
+    const byMode = await Promise.all(modes.map((batching) => ReidEmbedder.load({ modelId: entry.id, maxBatch: 16, batching })));
+    try {
+      for (const [callers, perCaller] of [[2, 1], [4, 1], [2, 4], [4, 4]] as const) {
+        const samples = modes.map(() => ({ ms: [] as number[], calls: [] as number[] }));
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const [k, e] of byMode.entries()) {
+            const { msPerCrop, callsPerTick } = await concurrentMsPerCrop(e, store, callers, perCaller, Math.max(4, 16 / perCaller));
+            samples[k]!.ms.push(msPerCrop);
+            samples[k]!.calls.push(callsPerTick);
+          }
+        }
+        const result: Record<string, string | number> = { model: entry.id, callers, 'crops per caller': perCaller };
+        modes.forEach((mode, k) => {
+          result[`${mode} ms/crop`] = median(samples[k]!.ms);
+          result[`${mode} calls/tick`] = median(samples[k]!.calls);
+        });
+        // Paired by round, so load that shifts between rounds cancels out.
+        result['merge / per-call'] = median(samples[1]!.ms.map((ms, round) => ms / samples[0]!.ms[round]!));
+        batchingRows.push(result);
+      }
+    } finally {
+      await Promise.all(byMode.map((e) => e.release()));
+    }
   }
   console.log();
   printTable(reidRows);
-  return { threads, detector: detectorRows, reid: reidRows };
+  console.log();
+  printTable(batchingRows);
+  return { rounds: ROUNDS, framesPerRound: FRAMES_PER_ROUND, detectors: detectorRows, preprocess: preprocessRows, reid: reidRows, batching: batchingRows };
+}
+
+export function summarize(result: unknown): string[] {
+  const r = result as { detectors: DetectorRow[]; reid: Array<Record<string, number | string>>; batching: Array<Record<string, number | string>> };
+  const lines: string[] = [];
+  const r2 = result as { preprocess: DetectorRow[] };
+  for (const row of [...r.detectors, ...r2.preprocess]) lines.push(`- ${row.model} ${row.frames} ${row.input} (${row.tensor}): ${row['detect() fps'].toFixed(1)} detect fps (×${row['detect() fps ratio'].toFixed(2)} paired), ${row['inference-only fps'].toFixed(1)} inference-only fps, ${row['main-thread ms/frame'].toFixed(2)} main-thread ms/frame`);
+  for (const row of r.reid) lines.push(`- ${row.model}: ${[1, 8, 16].map((b) => `${(row[`ms/crop, batch ${b}`] as number).toFixed(2)} ms/crop at batch ${b}`).join(', ')}`);
+  for (const row of r.batching) lines.push(`- ${row.model}, ${row.callers} callers × ${row['crops per caller']} crops: per-call ${(row['per-call ms/crop'] as number).toFixed(2)} vs merged ${(row['merge ms/crop'] as number).toFixed(2)} ms/crop (paired ratio ${(row['merge / per-call'] as number).toFixed(2)})`);
+  return lines;
 }

@@ -8,6 +8,7 @@
 export type ErrorCode =
   | 'INVALID_URL'
   | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_UNAUTHORIZED'
   | 'INVALID_MEDIA'
   | 'CONNECT_TIMEOUT'
   | 'STREAM_FAILED'
@@ -17,6 +18,7 @@ export type ErrorCode =
   | 'MODEL_NOT_FOUND'
   | 'MODEL_MISMATCH'
   | 'MODEL_CORRUPT'
+  | 'INVALID_MODEL_ENTRY'
   | 'INFERENCE_FAILED'
   | 'DOWNLOAD_FAILED'
   | 'CHECKSUM_MISMATCH'
@@ -24,13 +26,17 @@ export type ErrorCode =
   | 'OUTPUT_FAILED'
   | 'INVALID_MOT_FILE'
   | 'INVALID_DETECTION'
+  /** The MQTT event sink could not reach or log in to its broker (see src/service/). */
+  | 'MQTT_FAILED'
   | 'ABORTED'
+  /** The distributed mode (BullMQ on Redis): see {@link QueueError}. */
   | 'INVALID_REDIS_URL'
   | 'REDIS_UNREACHABLE'
   | 'REDIS_AUTH_FAILED'
   | 'REDIS_STATE_LOST'
   | 'VERSION_MISMATCH'
   | 'WORKER_LOST'
+  /** A bug: an error nobody meant to throw (see {@link toLibraryError}). */
   | 'INTERNAL';
 
 /** Base class of every error the library throws on purpose. */

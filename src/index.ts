@@ -26,16 +26,18 @@ export * from './streams/index.js';
 
 // Models
 export type { Detection } from './models/types.js';
-export { PersonDetector, type PersonDetectorOptions } from './models/person-detector.js';
-export { ReidEmbedder, type ReidEmbedderOptions, type EmbedBox } from './models/reid-embedder.js';
+export { PersonDetector, type PersonDetectorOptions, type InputShape, type PreprocessLocation } from './models/person-detector.js';
+export { ReidEmbedder, type ReidEmbedderOptions, type EmbedBox, type EmbedBatching } from './models/reid-embedder.js';
+export { loadManifest, getModelEntry, knownModelIds, parseModelEntry, type ModelEntry, type ModelEntryInput, type ModelManifest } from './models/manifest.js';
+export { knownExecutionProviders } from './models/session.js';
 export type { DetectorFormat } from './models/detector-model.js';
 export { cosineSimilarity, l2Normalize } from './models/similarity.js';
-export { resolveModel, type ResolveModelOptions, type ResolvedModel, type DownloadProgress, type ModelSource } from './models/resolver.js';
+export { resolveModel, locateModel, pullModel, type ResolveModelOptions, type ResolvedModel, type DownloadProgress, type ModelSource, type ModelLocation, type PullResult } from './models/resolver.js';
 
 // Tracking and evaluation
 export type { Track, TrackerDetection, TrackerUpdate, TrackState } from './tracking/types.js';
 export { ByteTracker } from './tracking/byte-tracker.js';
-export { DEFAULT_BYTE_TRACKER_OPTIONS, type ByteTrackerOptions, type AppearanceFusion } from './tracking/options.js';
+export { DEFAULT_BYTE_TRACKER_OPTIONS, BYTETRACK_REFERENCE_PRESET, type ByteTrackerOptions, type AppearanceFusion, type ByteTrackerMode, type AssignmentRule } from './tracking/options.js';
 export { computeMotMetrics, aggregateMotMetrics, formatMotTable, type MotMetrics, type MotMetricsOptions } from './eval/mot-metrics.js';
 export { readMotFile, parseMot, type MotRecord } from './eval/mot-file.js';
 
@@ -48,3 +50,6 @@ export { TracksCsvWriter, TRACKS_CSV_COLUMNS, parseTracksCsv, type TrackCsvRow, 
 export { writeZoneReport, type ZoneReportDocument } from './output/zone-report.js';
 export { jobFolderName, fileStamp, zipName, DEFAULT_TIME_ZONE } from './output/naming.js';
 export { zipDirectory, type ZipDirectoryOptions, type ZipResult } from './output/zip.js';
+
+// Services around a job
+export * from './service/index.js';

@@ -13,6 +13,8 @@ export interface PreviewImage {
 }
 
 interface CameraCanvases {
+  /** RGBA scratch the packed frame is expanded into. */
+  rgba: Uint8ClampedArray;
   full: Canvas;
   small: Canvas;
   busy: boolean;
@@ -35,9 +37,17 @@ export class PreviewEncoder {
   encode(event: PreviewEvent): Promise<PreviewImage> | undefined {
     const canvases = this.canvasesFor(event.cameraIndex, event.width, event.height);
     if (canvases.busy) return undefined;
-    const { rgba, width, height } = event;
-    const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, width * height * 4);
-    canvases.full.getContext('2d').putImageData(new ImageData(pixels, width, height), 0, 0); // copies now, while rgba is valid
+    const { data, width, height } = event;
+    // The event's pixels are packed 3-channel and valid only now: expand them into RGBA at once.
+    const rgba = canvases.rgba;
+    const blueFirst = event.pixelFormat === 'bgr24';
+    for (let i = 0, j = 0; j < rgba.length; i += 3, j += 4) {
+      rgba[j] = data[blueFirst ? i + 2 : i]!;
+      rgba[j + 1] = data[i + 1]!;
+      rgba[j + 2] = data[blueFirst ? i : i + 2]!;
+      rgba[j + 3] = 255;
+    }
+    canvases.full.getContext('2d').putImageData(new ImageData(rgba, width, height), 0, 0);
     canvases.small.getContext('2d').drawImage(canvases.full, 0, 0, canvases.small.width, canvases.small.height);
     canvases.busy = true;
     return canvases.small
@@ -53,6 +63,7 @@ export class PreviewEncoder {
     if (existing !== undefined && existing.full.width === width && existing.full.height === height) return existing;
     const scale = Math.min(1, this.maxWidth / width);
     const canvases = {
+      rgba: new Uint8ClampedArray(width * height * 4),
       full: createCanvas(width, height),
       small: createCanvas(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))),
       busy: false,

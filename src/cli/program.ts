@@ -10,8 +10,10 @@ import { MulticamReidError } from '../errors.js';
 import { DetectionTrackingPipeline } from '../pipeline/pipeline.js';
 import { loadConfigFile, parseConfig, type PipelineConfigInput } from '../pipeline/config.js';
 import { Redactor } from '../pipeline/plan.js';
+import { mqttSinkConfigSchema } from '../service/mqtt-options.js';
 import type { JobResult } from '../pipeline/events.js';
 import { connectSubmitter, exitCodeOf, registerWorkerCommand } from './distributed-command.js';
+import { registerModelsCommand } from './models-command.js';
 
 export const EXIT = { completed: 0, failed: 1, invalidInput: 2, cancelled: 130 } as const;
 
@@ -39,6 +41,7 @@ interface RunFlags {
   detector?: string;
   reid?: string;
   redis?: string;
+  mqtt?: string;
 }
 
 /** The configuration file (or the defaults) with the command line's overrides applied. */
@@ -47,6 +50,7 @@ function configFromFlags(flags: RunFlags): PipelineConfigInput {
   if (!flags.video) config.output.video = false;
   if (flags.detector !== undefined) config.detector = { ...config.detector, modelId: flags.detector, modelPath: undefined };
   if (flags.reid !== undefined) config.reid = { ...config.reid, modelId: flags.reid, modelPath: undefined };
+  if (flags.mqtt !== undefined) config.mqtt = mqttSinkConfigSchema.parse({ ...config.mqtt, url: flags.mqtt });
   return config;
 }
 
@@ -141,7 +145,7 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
   else printSummary(result, redact);
   if (result.status === 'completed') return EXIT.completed;
   if (result.status === 'cancelled') return EXIT.cancelled;
-  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION'].includes(result.error.code);
+  const invalid = result.error !== undefined && ['SOURCE_NOT_FOUND', 'SOURCE_UNAUTHORIZED', 'INVALID_URL', 'INVALID_MEDIA', 'MODEL_NOT_FOUND', 'MODEL_MISMATCH', 'INVALID_CONFIG', 'INVALID_ZONE', 'INVALID_OPTION', 'INVALID_MODEL_ENTRY', 'MQTT_FAILED'].includes(result.error.code);
   return invalid ? EXIT.invalidInput : EXIT.failed;
 }
 
@@ -181,6 +185,7 @@ export function buildProgram(): Command {
     .option('--output-video <file>', 'single camera: also place the annotated video here')
     .option('--detector <id>', 'detector model id from the zoo (see `multicam-reid models`), e.g. bytetrack-nano-mot17')
     .option('--reid <id>', 'ReID model id from the zoo, e.g. osnet-x0.5-msmt17')
+    .option('--mqtt <url>', 'publish every job event as JSON on this MQTT broker (mqtt://user:pass@host:1883); see docs/mqtt.md')
     .option('--no-progress', 'do not print progress')
     .option('--json', 'print the job result as JSON')
     .option('--redis <url>', 'run the cameras on `multicam-reid worker` processes through Redis (redis://[user:password@]host[:port]); --out must be a folder every worker reaches')
@@ -188,6 +193,7 @@ export function buildProgram(): Command {
       process.exitCode = await run(sources, flags);
     });
   registerWorkerCommand(program);
+  registerModelsCommand(program);
   return program;
 }
 

@@ -75,8 +75,9 @@ export type AttemptEnd =
 
 /**
  * The camera's configuration on this worker: the job's, except what belongs to the machine
- * — the detector (loaded once per worker with its thresholds), the ReID model and its
- * threads, the models folder and the ffmpeg binary — which is the worker's.
+ * — the detector (loaded once per worker with its thresholds), the ReID model, its batching
+ * and threads, the models folder and the ffmpeg/ffprobe binaries — which is the worker's. The
+ * MQTT sink stays with the submitter (it sees every event).
  * @throws ModelError `MODEL_MISMATCH` when the job asks for other models than the worker has.
  */
 export function cameraConfig(jobConfig: PipelineConfig, machine: PipelineConfig, models: LoadedModels): PipelineConfig {
@@ -90,11 +91,23 @@ export function cameraConfig(jobConfig: PipelineConfig, machine: PipelineConfig,
       { culprit: wanted.detector === has.detector ? wanted.reid : wanted.detector },
     );
   }
+  const { mqtt: _submitterPublishes, ...rest } = jobConfig;
+  const r = machine.reid;
   return {
-    ...jobConfig,
+    ...rest,
     detector: machine.detector,
-    reid: { ...jobConfig.reid, modelPath: machine.reid.modelPath, modelId: machine.reid.modelId, intraOpNumThreads: machine.reid.intraOpNumThreads },
-    streams: { ...jobConfig.streams, ffmpegPath: machine.streams.ffmpegPath },
+    reid: {
+      ...jobConfig.reid,
+      modelPath: r.modelPath,
+      modelId: r.modelId,
+      model: r.model,
+      manifest: r.manifest,
+      maxBatch: r.maxBatch,
+      batching: r.batching,
+      executionProviders: r.executionProviders,
+      intraOpNumThreads: r.intraOpNumThreads,
+    },
+    streams: { ...jobConfig.streams, ffmpegPath: machine.streams.ffmpegPath, ffprobePath: machine.streams.ffprobePath },
     modelsDir: machine.modelsDir,
   };
 }
@@ -226,8 +239,8 @@ export class CameraJob {
     return ((event: keyof JobEvents, payload: unknown) => {
       if (event === 'preview') {
         const p = payload as PreviewEvent;
-        const scaled = this.scaler.scale(p.rgba, p.width, p.height);
-        this.publisher.sendPreview({ cameraIndex: p.cameraIndex, frameIndex: p.frameIndex, width: scaled.width, height: scaled.height }, scaled.rgba);
+        const scaled = this.scaler.scale(p.data, p.width, p.height);
+        this.publisher.sendPreview({ cameraIndex: p.cameraIndex, frameIndex: p.frameIndex, width: scaled.width, height: scaled.height, pixelFormat: p.pixelFormat }, scaled.data);
         return;
       }
       if (!forwarded.has(event)) return;

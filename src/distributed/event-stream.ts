@@ -67,14 +67,14 @@ export class EventPublisher {
     this.schedule();
   }
 
-  /** Queues a preview; `rgba` is copied now (the caller's buffer is reused). */
-  sendPreview(meta: PreviewMeta, rgba: Uint8Array): void {
+  /** Queues a preview; `pixels` are copied now (the caller's buffer is reused). */
+  sendPreview(meta: PreviewMeta, pixels: Uint8Array): void {
     if (this.buffered >= this.maxBuffered) {
       this.dropped++;
       return;
     }
     this.cutBatch();
-    this.entries.push([FIELD.preview, JSON.stringify(meta), FIELD.pixels, Buffer.from(rgba)]);
+    this.entries.push([FIELD.preview, JSON.stringify(meta), FIELD.pixels, Buffer.from(pixels)]);
     this.buffered++;
     this.schedule();
   }
@@ -114,7 +114,7 @@ export class EventPublisher {
 /** One preview read back from the stream. */
 export interface ReceivedPreview {
   meta: PreviewMeta;
-  rgba: Uint8Array;
+  pixels: Uint8Array;
 }
 
 /** Reads a job's stream in order, from the start or from the last entry seen. */
@@ -186,7 +186,7 @@ export class EventReader {
     const meta = values.get(FIELD.preview);
     const pixels = values.get(FIELD.pixels);
     if (meta !== undefined && pixels !== undefined) {
-      this.onPreview({ meta: JSON.parse(meta.toString('utf8')) as PreviewMeta, rgba: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length) });
+      this.onPreview({ meta: JSON.parse(meta.toString('utf8')) as PreviewMeta, pixels: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length) });
     }
   }
 }

@@ -40,7 +40,7 @@ export class PerWorkerGalleries implements GalleryProvider {
   }
 
   private async create(data: CameraJobData, config: PipelineConfig, models: LoadedModels): Promise<IdentityGallery> {
-    const gallery = new IdentityGallery({ ...config.identity, similarityThreshold: data.similarityThreshold });
+    const gallery = new IdentityGallery({ embeddingDimension: models.embedder!.dimension, ...config.identity, similarityThreshold: data.similarityThreshold });
     const references = data.referencePersons.flatMap((p) => p.imagePaths.map((imagePath) => ({ name: p.name, imagePath })));
     if (references.length > 0) await registerReferenceImages(gallery, models.embedder!, references);
     return gallery;

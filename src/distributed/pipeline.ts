@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveConfig, type PipelineConfig, type PipelineConfigInput } from '../pipeline/config.js';
-import type { EmitFn } from '../pipeline/events.js';
 import { Job } from '../pipeline/job.js';
 import type { ProcessVideoOptions } from '../pipeline/options.js';
 import { planJob } from '../pipeline/plan.js';
 import { resolveByteTrackerOptions, type ByteTrackerOptions } from '../tracking/options.js';
 import { resolveIdentityGalleryOptions } from '../identity/options.js';
 import { ConfigError } from '../errors.js';
+import { resolveMqttSinkOptions } from '../service/mqtt-options.js';
 import { DistributedJobDriver } from './submitter.js';
 import type { GalleryMode } from './job-data.js';
 import { CAMERA_QUEUE, DEFAULT_PREFIX, JOB_QUEUE } from './keys.js';
@@ -87,6 +87,7 @@ export class DistributedPipeline {
     this.config = resolveConfig(options.config);
     resolveByteTrackerOptions(this.config.tracker as Partial<ByteTrackerOptions>);
     resolveIdentityGalleryOptions(this.config.identity);
+    if (this.config.mqtt !== undefined) resolveMqttSinkOptions(this.config.mqtt, 'configuration mqtt');
     const seconds = (name: string, value: number | undefined, fallback: number) => {
       const v = value ?? fallback;
       if (!Number.isFinite(v) || v <= 0) throw new ConfigError('INVALID_OPTION', `${name} must be a number of seconds above 0, got ${String(value)}`, { culprit: name });
@@ -138,7 +139,7 @@ export class DistributedPipeline {
    */
   processVideo(options: ProcessVideoOptions): Job {
     const plan = planJob(options, this.config);
-    return new Job(randomUUID(), (job, stop) => new DistributedJobDriver(job.id, plan, this.deps, stop, job.emit.bind(job) as EmitFn), options.signal);
+    return new Job(randomUUID(), (job, stop) => new DistributedJobDriver(job, plan, this.deps, stop), options.signal);
   }
 
   /** Checks job options as `processVideo` does, without starting anything. */

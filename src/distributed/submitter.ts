@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Job as BullJob } from 'bullmq';
 import { ConfigError, MulticamReidError, QueueError, toLibraryError } from '../errors.js';
 import type { AddSourceOptions } from '../pipeline/job-runner.js';
-import type { JobDriver } from '../pipeline/job.js';
+import type { Job, JobDriver } from '../pipeline/job.js';
+import { MqttEventSink } from '../service/mqtt-event-sink.js';
 import type { CameraProgress, CameraResult, CameraState, EmitFn, JobResult, JobStatus, StageTimings } from '../pipeline/events.js';
 import { mergeIdentityParts } from '../pipeline/identities.js';
 import { planSource, zonesOf, type JobPlan, type PlannedSource } from '../pipeline/plan.js';
@@ -72,14 +73,20 @@ export class DistributedJobDriver implements JobDriver {
   private cancelDeadline: number | undefined;
   private checking = false;
 
+  private readonly jobId: string;
+  private readonly emit: EmitFn;
+  private sink: MqttEventSink | undefined;
+
   constructor(
-    private readonly jobId: string,
+    private readonly job: Job,
     private readonly plan: JobPlan,
     private readonly deps: SubmitterDeps,
     private readonly stop: StopSignal,
-    private readonly emit: EmitFn,
   ) {
-    this.keys = new JobKeys(deps.prefix, jobId);
+    this.jobId = job.id;
+    const emit = job.emit.bind(job) as EmitFn;
+    this.emit = emit;
+    this.keys = new JobKeys(deps.prefix, job.id);
     this.warnings = new WarningLog((event) => emit('warning', event), plan.redactor.text);
     this.stamp = fileStamp(plan.now, plan.timeZone);
   }
@@ -95,6 +102,14 @@ export class DistributedJobDriver implements JobDriver {
       if (connections === STOPPED) return this.finish('cancelled');
       this.connections = connections;
       unfollow = this.followRedis(connections.commands);
+      // The MQTT sink, when configured, as in a local job: it sees every event, the workers' too.
+      if (this.deps.config.mqtt !== undefined) {
+        const sink = await untilStopped(MqttEventSink.connect(this.deps.config.mqtt), this.stop.signal);
+        if (sink === STOPPED) return this.finish('cancelled');
+        this.sink = sink;
+        sink.on('warning', (w) => this.warnings.warn(w.message, undefined, w.code));
+        sink.attach(this.job, { sources: this.plan.sources.map((s) => s.source) });
+      }
 
       // 2. the job folder, on storage every worker reaches
       this.folderName = await createJobFolder(this.plan.outputRoot, jobFolderName(this.plan.now, this.plan.timeZone));
@@ -136,7 +151,13 @@ export class DistributedJobDriver implements JobDriver {
       this.reader?.stop();
       unfollow?.();
       this.stop.dispose();
+      await this.sink?.close(); // the final events are queued: flush them, then disconnect
     }
+  }
+
+  /** A warning from outside the driver (a service attached to the job). */
+  warn(message: string, cameraIndex?: number, code?: string): void {
+    this.warnings.warn(message, cameraIndex, code);
   }
 
   addSource(source: string, options: AddSourceOptions = {}): number {
@@ -439,8 +460,8 @@ export class DistributedJobDriver implements JobDriver {
     }
   }
 
-  private onPreview({ meta, rgba }: ReceivedPreview): void {
-    this.emit('preview', { cameraIndex: meta.cameraIndex, frameIndex: meta.frameIndex, width: meta.width, height: meta.height, rgba });
+  private onPreview({ meta, pixels }: ReceivedPreview): void {
+    this.emit('preview', { cameraIndex: meta.cameraIndex, frameIndex: meta.frameIndex, width: meta.width, height: meta.height, pixelFormat: meta.pixelFormat, data: pixels });
   }
 
   /** Redis going away and coming back: the clock of `redisDownTimeout`, and a check of the flow on return. Returns the unsubscribe. */

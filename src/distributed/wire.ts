@@ -54,9 +54,9 @@ export type WireMessage =
 export const FIELD = {
   /** A JSON array of {@link WireMessage}. */
   batch: 'm',
-  /** A preview's JSON metadata (cameraIndex, frameIndex, width, height). */
+  /** A preview's JSON metadata (cameraIndex, frameIndex, width, height, pixelFormat). */
   preview: 'p',
-  /** A preview's RGBA pixels. */
+  /** A preview's packed pixels (3 bytes each). */
   pixels: 'b',
 } as const;
 
@@ -66,4 +66,5 @@ export interface PreviewMeta {
   frameIndex: number;
   width: number;
   height: number;
+  pixelFormat: 'rgb24' | 'bgr24';
 }

@@ -2,13 +2,26 @@
  * Pixel pre-processing for the models: letterboxing a frame into a detector tensor and
  * cropping boxes into a ReID batch tensor. Both resample bilinearly (pixel-centre aligned,
  * like OpenCV's INTER_LINEAR, which the models were trained with) straight from packed
- * rgb24/bgr24 bytes into planar CHW float32, converting channel order and value range on the
- * way. Sampling positions are precomputed per axis, so the per-pixel loop is index arithmetic
- * over typed arrays and allocates nothing.
+ * rgb24/bgr24 bytes into a float32 tensor — planar (NCHW) or interleaved (NHWC) — converting
+ * channel order and value range on the way. Sampling positions are precomputed per axis, so
+ * the per-pixel loop is index arithmetic over typed arrays and allocates nothing. This module
+ * runs on the main thread and inside the inference workers (`inference-worker.ts`).
  */
 import { ConfigError } from '../errors.js';
 import type { ImageView, PixelFormat } from '../streams/frame.js';
-import type { PreprocessSpec } from './manifest.js';
+import type { PreprocessSpec, TensorLayout } from './manifest.js';
+
+/** Where one pixel's three values go in a tensor: index = base + y·rowStride + x·pixelStride + c·planeStride. */
+export interface TensorStrides {
+  readonly rowStride: number;
+  readonly pixelStride: number;
+  readonly planeStride: number;
+}
+
+/** Strides of a `width × height` image tensor in the given layout. */
+export function tensorStrides(layout: TensorLayout, width: number, height: number): TensorStrides {
+  return layout === 'NCHW' ? { rowStride: width, pixelStride: 1, planeStride: width * height } : { rowStride: 3 * width, pixelStride: 3, planeStride: 1 };
+}
 
 /** Per-channel mapping from packed source bytes to normalised model values: `v = byte * mul + add`. */
 export interface ChannelTransform {
@@ -65,8 +78,8 @@ export class AxisTable {
 
 /**
  * Resamples the source region described by `xs`/`ys` into a `dstWidth × dstHeight` rectangle
- * of a CHW tensor. `outBase` is the index of the rectangle's top-left value in plane 0;
- * `rowStride` is the tensor width; `planeSize` the distance between planes.
+ * of an image tensor. `outBase` is the index of the rectangle's top-left value of channel 0;
+ * `strides` place every other value (planar or interleaved).
  */
 export function sampleBilinear(
   src: Uint8Array,
@@ -76,21 +89,21 @@ export function sampleBilinear(
   dstHeight: number,
   out: Float32Array,
   outBase: number,
-  rowStride: number,
-  planeSize: number,
+  strides: TensorStrides,
   transform: ChannelTransform,
 ): void {
   const [o0, o1, o2] = transform.offsets;
   const [m0, m1, m2] = transform.mul;
   const [a0, a1, a2] = transform.add;
   const xLo = xs.lo, xHi = xs.hi, xW = xs.weight;
-  const p1 = planeSize, p2 = 2 * planeSize;
+  const { rowStride, pixelStride } = strides;
+  const p1 = strides.planeStride, p2 = 2 * strides.planeStride;
   for (let y = 0; y < dstHeight; y++) {
     const row0 = ys.lo[y]!;
     const row1 = ys.hi[y]!;
     const wy = ys.weight[y]!;
     let o = outBase + y * rowStride;
-    for (let x = 0; x < dstWidth; x++, o++) {
+    for (let x = 0; x < dstWidth; x++, o += pixelStride) {
       const wx = xW[x]!;
       const w11 = wx * wy;
       const w10 = wy - w11; // (1 - wx) * wy
@@ -104,11 +117,43 @@ export function sampleBilinear(
   }
 }
 
+/** Fills a rectangle of an image tensor with one value per channel. */
+function fillRect(out: Float32Array, strides: TensorStrides, x0: number, y0: number, width: number, height: number, value: readonly [number, number, number]): void {
+  if (width <= 0 || height <= 0) return;
+  const { rowStride, pixelStride, planeStride } = strides;
+  if (pixelStride === 1) {
+    // Planar: each channel's row span is contiguous.
+    for (let c = 0; c < 3; c++) {
+      const v = value[c]!;
+      for (let y = y0; y < y0 + height; y++) {
+        const start = c * planeStride + y * rowStride + x0;
+        out.fill(v, start, start + width);
+      }
+    }
+    return;
+  }
+  const [v0, v1, v2] = value;
+  for (let y = y0; y < y0 + height; y++) {
+    let o = y * rowStride + x0 * pixelStride;
+    for (let x = 0; x < width; x++, o += pixelStride) {
+      out[o] = v0;
+      out[o + planeStride] = v1;
+      out[o + 2 * planeStride] = v2;
+    }
+  }
+}
+
 /** Where a frame landed inside the letterboxed tensor; inverts detector coordinates. */
 export interface LetterboxLayout {
   /** Source frame size. */
   srcWidth: number;
   srcHeight: number;
+  /**
+   * Size of the tensor this frame is fed in: the model's fixed input, or in rectangular mode
+   * the frame's aspect ratio fitted into it and rounded up to the model's stride.
+   */
+  tensorWidth: number;
+  tensorHeight: number;
   /** Size of the resized frame inside the tensor. */
   contentWidth: number;
   contentHeight: number;
@@ -124,17 +169,37 @@ interface LetterboxPlan {
   layout: LetterboxLayout;
   xs: AxisTable;
   ys: AxisTable;
+  strides: TensorStrides;
+}
+
+/** How {@link Letterboxer} sizes its tensor. */
+export interface LetterboxerOptions {
+  /** Tensor layout. @default 'NCHW' */
+  layout?: TensorLayout;
+  /**
+   * Rectangular mode: when set, the tensor follows the frame's aspect ratio — the frame is
+   * scaled as into the full `width × height` input, and the tensor is cut to the content
+   * rounded up to a multiple of this stride. Undefined: always the full fixed size.
+   */
+  stride?: number;
 }
 
 /**
- * Letterboxes frames into a fixed-size CHW float tensor: scales the frame to fit while keeping
- * its aspect ratio, places it at the top-left (YOLOX) or centre (Ultralytics), and fills the
- * rest with the pad value. Sampling tables are cached per source size (one per camera
- * resolution), so a stream of equal-sized frames only pays for the pixel loop.
+ * Letterboxes frames into a CHW or HWC float tensor: scales the frame to fit while keeping its
+ * aspect ratio, places it at the top-left (YOLOX) or centre (Ultralytics) — or stretches it
+ * over the whole tensor (`letterbox: 'none'`) — and fills the rest with the pad value. In
+ * rectangular mode the tensor is only as large as the content (rounded up to the stride), so
+ * a 16:9 frame fed to a square model costs about half the pixels. Plans (sampling tables and
+ * tensor size) are cached per source size, so a stream of equal-sized frames only pays for the
+ * pixel loop.
  */
 export class Letterboxer {
-  /** Number of floats in one output tensor (3 × height × width). */
+  /** Floats in the largest tensor this letterboxer writes (3 × height × width): size input buffers to this. */
   readonly tensorLength: number;
+  /** Tensor layout. */
+  readonly layout: TensorLayout;
+  /** The rectangular stride, or undefined for the fixed size. */
+  readonly stride: number | undefined;
   private readonly plans = new Map<number, LetterboxPlan>();
   private readonly transforms: Record<PixelFormat, ChannelTransform>;
   private readonly padValues: Record<PixelFormat, readonly [number, number, number]>;
@@ -143,8 +208,11 @@ export class Letterboxer {
     readonly width: number,
     readonly height: number,
     private readonly spec: PreprocessSpec,
+    options: LetterboxerOptions = {},
   ) {
     this.tensorLength = 3 * width * height;
+    this.layout = options.layout ?? 'NCHW';
+    this.stride = options.stride;
     this.transforms = { rgb24: channelTransform('rgb24', spec), bgr24: channelTransform('bgr24', spec) };
     const pad = (t: ChannelTransform) => [0, 1, 2].map((c) => spec.padValue * t.mul[c]! + t.add[c]!) as unknown as [number, number, number];
     this.padValues = { rgb24: pad(this.transforms.rgb24), bgr24: pad(this.transforms.bgr24) };
@@ -155,28 +223,18 @@ export class Letterboxer {
     return this.plan(srcWidth, srcHeight).layout;
   }
 
-  /** Writes the letterboxed image into `out` (length {@link tensorLength}) and returns its layout. */
+  /** Writes the letterboxed image into `out` (at least {@link LetterboxLayout} tensor size × 3 floats) and returns its layout. */
   run(image: ImageView, out: Float32Array): LetterboxLayout {
-    const { layout, xs, ys } = this.plan(image.width, image.height);
-    const { width, height } = this;
-    const planeSize = width * height;
+    const { layout, xs, ys, strides } = this.plan(image.width, image.height);
+    const { tensorWidth, tensorHeight, padX, padY, contentWidth, contentHeight } = layout;
     const pad = this.padValues[image.pixelFormat];
-    const { padX, padY, contentWidth, contentHeight } = layout;
-    // Pad only the border around the content: bands above/below, then left/right of each row.
-    for (let c = 0; c < 3; c++) {
-      const base = c * planeSize;
-      const value = pad[c]!;
-      out.fill(value, base, base + padY * width);
-      out.fill(value, base + (padY + contentHeight) * width, base + planeSize);
-      if (contentWidth < width) {
-        for (let y = padY; y < padY + contentHeight; y++) {
-          const row = base + y * width;
-          if (padX > 0) out.fill(value, row, row + padX);
-          out.fill(value, row + padX + contentWidth, row + width);
-        }
-      }
-    }
-    sampleBilinear(image.data, xs, ys, contentWidth, contentHeight, out, padY * width + padX, width, planeSize, this.transforms[image.pixelFormat]);
+    // Pad only the border around the content: bands above and below, then left and right.
+    fillRect(out, strides, 0, 0, tensorWidth, padY, pad);
+    fillRect(out, strides, 0, padY + contentHeight, tensorWidth, tensorHeight - padY - contentHeight, pad);
+    fillRect(out, strides, 0, padY, padX, contentHeight, pad);
+    fillRect(out, strides, padX + contentWidth, padY, tensorWidth - padX - contentWidth, contentHeight, pad);
+    const base = padY * strides.rowStride + padX * strides.pixelStride;
+    sampleBilinear(image.data, xs, ys, contentWidth, contentHeight, out, base, strides, this.transforms[image.pixelFormat]);
     return layout;
   }
 
@@ -184,23 +242,33 @@ export class Letterboxer {
     const key = srcWidth * 65536 + srcHeight;
     let plan = this.plans.get(key);
     if (plan === undefined) {
-      const r = Math.min(this.width / srcWidth, this.height / srcHeight);
-      const contentWidth = Math.max(1, Math.min(this.width, Math.round(srcWidth * r)));
-      const contentHeight = Math.max(1, Math.min(this.height, Math.round(srcHeight * r)));
-      const centered = this.spec.letterbox === 'center';
-      const padX = centered ? Math.floor((this.width - contentWidth) / 2) : 0;
-      const padY = centered ? Math.floor((this.height - contentHeight) / 2) : 0;
-      const xs = new AxisTable(contentWidth);
-      const ys = new AxisTable(contentHeight);
-      xs.fill(0, srcWidth, contentWidth, 3);
-      ys.fill(0, srcHeight, contentHeight, srcWidth * 3);
-      const layout = { srcWidth, srcHeight, contentWidth, contentHeight, padX, padY, scaleX: contentWidth / srcWidth, scaleY: contentHeight / srcHeight };
-      plan = { layout, xs, ys };
+      const layout = this.computeLayout(srcWidth, srcHeight);
+      const xs = new AxisTable(layout.contentWidth);
+      const ys = new AxisTable(layout.contentHeight);
+      xs.fill(0, srcWidth, layout.contentWidth, 3);
+      ys.fill(0, srcHeight, layout.contentHeight, srcWidth * 3);
+      plan = { layout, xs, ys, strides: tensorStrides(this.layout, layout.tensorWidth, layout.tensorHeight) };
       // Cameras rarely change size; a bound keeps a pathological caller from growing the cache forever.
       if (this.plans.size >= 16) this.plans.clear();
       this.plans.set(key, plan);
     }
     return plan;
+  }
+
+  private computeLayout(srcWidth: number, srcHeight: number): LetterboxLayout {
+    const r = Math.min(this.width / srcWidth, this.height / srcHeight);
+    const fitWidth = Math.max(1, Math.min(this.width, Math.round(srcWidth * r)));
+    const fitHeight = Math.max(1, Math.min(this.height, Math.round(srcHeight * r)));
+    const roundUp = (v: number, limit: number) => Math.min(limit, Math.ceil(v / this.stride!) * this.stride!);
+    const tensorWidth = this.stride === undefined ? this.width : roundUp(fitWidth, this.width);
+    const tensorHeight = this.stride === undefined ? this.height : roundUp(fitHeight, this.height);
+    const stretch = this.spec.letterbox === 'none';
+    const contentWidth = stretch ? tensorWidth : fitWidth;
+    const contentHeight = stretch ? tensorHeight : fitHeight;
+    const centered = this.spec.letterbox === 'center';
+    const padX = centered ? Math.floor((tensorWidth - contentWidth) / 2) : 0;
+    const padY = centered ? Math.floor((tensorHeight - contentHeight) / 2) : 0;
+    return { srcWidth, srcHeight, tensorWidth, tensorHeight, contentWidth, contentHeight, padX, padY, scaleX: contentWidth / srcWidth, scaleY: contentHeight / srcHeight };
   }
 }
 
@@ -241,16 +309,19 @@ export class CropResizer {
   readonly slotLength: number;
   private readonly xs: AxisTable;
   private readonly ys: AxisTable;
+  private readonly strides: TensorStrides;
   private readonly transforms: Record<PixelFormat, ChannelTransform>;
 
   constructor(
     readonly width: number,
     readonly height: number,
     spec: PreprocessSpec,
+    layout: TensorLayout = 'NCHW',
   ) {
     this.slotLength = 3 * width * height;
     this.xs = new AxisTable(width);
     this.ys = new AxisTable(height);
+    this.strides = tensorStrides(layout, width, height);
     this.transforms = { rgb24: channelTransform('rgb24', spec), bgr24: channelTransform('bgr24', spec) };
   }
 
@@ -258,8 +329,7 @@ export class CropResizer {
   run(image: ImageView, rect: PixelRect, out: Float32Array, slot: number): void {
     this.xs.fill(rect.x, rect.width, this.width, 3);
     this.ys.fill(rect.y, rect.height, this.height, image.width * 3);
-    const planeSize = this.width * this.height;
-    sampleBilinear(image.data, this.xs, this.ys, this.width, this.height, out, slot * this.slotLength, this.width, planeSize, this.transforms[image.pixelFormat]);
+    sampleBilinear(image.data, this.xs, this.ys, this.width, this.height, out, slot * this.slotLength, this.strides, this.transforms[image.pixelFormat]);
   }
 }
 

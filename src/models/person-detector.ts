@@ -1,145 +1,75 @@
 /**
  * Person detection on raw frames with a YOLOX or Ultralytics YOLOv8/YOLO11 ONNX model:
  * letterbox → async inference → decode → score threshold → per-class NMS → boxes in frame
- * pixels.
+ * pixels. Letterboxing runs in the inference workers by default (`preprocessIn`), and the
+ * input may follow the frame's aspect ratio (`inputShape: 'rectangular'`).
  */
-import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { ConfigError, ModelError } from '../errors.js';
 import type { ImageView } from '../streams/frame.js';
-import { DEFAULT_PREPROCESS, inspectDetectorModel, type DetectorFormat, type DetectorModelInfo } from './detector-model.js';
+import type { DetectorFormat, DetectorModelInfo } from './detector-model.js';
+import { loadDetectorModel } from './detector-loader.js';
+import { checkPositiveInteger, validateDetectorOptions, warningSink, type InputShape, type PersonDetectorOptions, type PreprocessLocation } from './detector-options.js';
 import { assertImageView, Letterboxer, type LetterboxLayout } from './image-ops.js';
-import type { ModelEntry } from './manifest.js';
+import type { PreprocessSpec } from './manifest.js';
 import { CandidateBuffer, nonMaxSuppression } from './nms.js';
-import { chooseModel, type DownloadProgress } from './resolver.js';
-import { singleInputOutput, type SessionOptions } from './session.js';
-import { defaultSessionCount, SessionPool, validateSessionCount } from './session-pool.js';
+import type { SessionPool } from './session-pool.js';
 import type { Detection } from './types.js';
 import { decodeYolov8 } from './yolov8-decode.js';
 import { decodeYolox, yoloxGrid, type YoloxGrid } from './yolox-decode.js';
 import { InFlightCalls } from './in-flight.js';
 
-/** Options of {@link PersonDetector.load}. */
-export interface PersonDetectorOptions extends SessionOptions {
-  /**
-   * Inference sessions, each in its own worker thread with `intraOpNumThreads` threads; frames
-   * from all callers (cameras) are spread over them, so this many frames are inferred at once.
-   * On a CPU, several 1-thread sessions get more frames through than one session with as many
-   * threads (2 cores, YOLOX-Nano: 2 × 1 thread ≈ 78 frames/s, 1 × 2 threads ≈ 53); each
-   * session costs its own copy of the weights and working memory (about 20 MB for
-   * YOLOX-Nano). One session with several threads gives the lowest latency for a single camera.
-   * @default one per `intraOpNumThreads` threads of the machine's cores, at most 4
-   */
-  sessions?: number;
-  /**
-   * Threads one inference may use (see {@link SessionOptions.intraOpNumThreads}).
-   * @default 1 (parallelism comes from `sessions`)
-   */
-  intraOpNumThreads?: number;
-  /**
-   * Path to a detector ONNX file. When given, it is used as is (no search); its format is
-   * detected from the output shape unless `format` says, and it is checked against the
-   * manifest only when `modelId` is also given.
-   */
-  modelPath?: string;
-  /**
-   * Manifest id of the model to resolve (see `models/manifest.json`) when no `modelPath` is given.
-   * @default 'yolox-nano'
-   */
-  modelId?: string;
-  /**
-   * Output layout: `'yolox'` (`[1, anchors, 5 + classes]`, official Megvii export) or
-   * `'yolov8'` (`[1, 4 + classes, anchors]`, Ultralytics YOLOv8/YOLO11 export).
-   * @default detected from the output shape
-   */
-  format?: DetectorFormat;
-  /**
-   * Minimum confidence of a returned box (objectness × class score for YOLOX). Lower finds
-   * more small or occluded people at the cost of false positives; a ByteTrack-style tracker
-   * that uses low-score boxes for its second association pass may want 0.1.
-   * @default 0.3
-   */
-  scoreThreshold?: number;
-  /**
-   * IoU above which a lower-scoring box of the same class is suppressed. Lower merges more
-   * (fewer duplicates, but people standing close together may merge into one box).
-   * @default 0.45
-   */
-  nmsThreshold?: number;
-  /**
-   * Class indices to keep (COCO: 0 = person).
-   * @default [0]
-   */
-  classes?: number[];
-  /**
-   * At most this many boxes per frame, best first.
-   * @default 300
-   */
-  maxDetections?: number;
-  /**
-   * Input size used only when the model's spatial axes are dynamic (fixed exports carry their size).
-   * @default 640
-   */
-  inputSize?: number;
-  /** A folder of model files searched before `MULTICAM_REID_MODELS` (see {@link resolveModel}). */
-  modelsDir?: string;
-  /** Download the model from the manifest URL into the user cache when it is not found locally. @default false */
-  allowDownload?: boolean;
-  /** Cache folder searched and used for downloads. @default see {@link resolveModel} */
-  cacheDir?: string;
-  /** Download progress callback. */
-  onProgress?: (progress: DownloadProgress) => void;
-}
+export type { InputShape, PersonDetectorOptions, PreprocessLocation } from './detector-options.js';
 
-/** Buffers one in-flight detect() call owns: input tensor, output tensor and candidate storage (about 3.4 MB at 416×416). */
+/**
+ * Buffers one in-flight detect() call owns: output tensor and candidate storage, plus either
+ * the input tensor (pre-processing on the main thread) or a shared staging copy of the frame
+ * (pre-processing in the worker). About 3.4 MB at 416×416.
+ */
 interface WorkingSet {
-  /** Letterboxed input. Its buffer travels to the inference worker and back on every run. */
-  input: Float32Array;
-  /** Raw model output, filled in place by the worker; undefined when the output size is dynamic. */
-  output: { data: Float32Array; dims: number[] } | undefined;
+  /** Letterboxed input (main-thread pre-processing). Its buffer travels to the worker and back on every run. */
+  input: Float32Array | undefined;
+  /** Shared copy of a frame whose pixels are not already in shared memory (worker pre-processing); grown on demand. */
+  staging: Uint8Array | undefined;
+  /** Raw model output at the largest input, filled in place by the worker; undefined when the output size is dynamic. */
+  output: Float32Array | undefined;
   candidates: CandidateBuffer;
 }
 
-const DEFAULTS = { modelId: 'yolox-nano', scoreThreshold: 0.3, nmsThreshold: 0.45, classes: [0], maxDetections: 300, inputSize: 640 } as const;
-
-function checkFraction(value: number | undefined, name: string): void {
-  if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 1)) {
-    throw new ConfigError('INVALID_OPTION', `${name} must be a number between 0 and 1, got ${String(value)}`, { culprit: name });
-  }
-}
-
-function checkPositiveInteger(value: number | undefined, name: string): void {
-  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-    throw new ConfigError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`, { culprit: name });
-  }
-}
+const DEFAULTS = { scoreThreshold: 0.3, nmsThreshold: 0.45, maxDetections: 300 } as const;
 
 /**
- * Finds people (or other COCO classes) in frames.
+ * Finds people (or other classes the model scores) in frames.
  *
  * Concurrency: `detect()` may be called concurrently, for example by several cameras sharing
  * one detector. Inference runs in a pool of worker-thread sessions (see `SessionPool`), so the
  * event loop stays free and up to `sessions` frames are inferred at once. Each call being
- * prepared or inferred owns a set of buffers (about 3.4 MB for a 416×416 model); there are at
- * most two sets per session, so memory stays bounded however many cameras call: further
- * calls wait for a set before letterboxing. Sets are reused, so steady-state operation
- * allocates only the returned detections.
+ * prepared or inferred owns a set of buffers; there are at most two sets per session, so
+ * memory stays bounded however many cameras call: further calls wait for a set. Sets are
+ * reused, so steady-state operation allocates only the returned detections.
  */
 export class PersonDetector {
-  /** Model input width in pixels. */
+  /** Model input width in pixels (the declared one; rectangular tensors are at most this wide). */
   readonly inputWidth: number;
-  /** Model input height in pixels. */
+  /** Model input height in pixels (the declared one; rectangular tensors are at most this high). */
   readonly inputHeight: number;
   /** Output layout the detector decodes. */
   readonly format: DetectorFormat;
-  /** Path of the model file in use. */
+  /** Path of the model file in use (the original, also when a rectangular-input copy of it runs). */
   readonly modelPath: string;
+  /** Manifest id of the model, or undefined for a bare `modelPath`. */
+  readonly modelId: string | undefined;
+  /** The input mode that runs (`'fixed'` when rectangular input was asked for but the model refused it). */
+  readonly inputShape: InputShape;
+  /** Where frames are letterboxed and normalised. */
+  readonly preprocessIn: PreprocessLocation;
+  /** Largest head stride; rectangular tensor sizes are multiples of it. */
+  readonly stride: number;
 
   private readonly letterboxer: Letterboxer;
   private readonly classes: Int32Array;
-  private readonly grid: YoloxGrid | undefined;
-  private readonly inputDims: readonly number[];
+  private readonly grids = new Map<number, YoloxGrid>();
   private readonly pool: WorkingSet[] = [];
   /** Calls waiting for a working set, first come first served. */
   private readonly waiting: Array<(work: WorkingSet) => void> = [];
@@ -151,19 +81,25 @@ export class PersonDetector {
   private constructor(
     private readonly session: SessionPool,
     private readonly info: DetectorModelInfo,
-    modelPath: string,
-    preprocess: ModelEntry['preprocess'],
+    loaded: { modelPath: string; modelId: string | undefined; inputShape: InputShape; stride: number; preprocess: PreprocessSpec },
     private readonly settings: { scoreThreshold: number; nmsThreshold: number; maxDetections: number },
     classes: number[],
+    preprocessIn: PreprocessLocation,
   ) {
-    this.modelPath = modelPath;
+    this.modelPath = loaded.modelPath;
+    this.modelId = loaded.modelId;
     this.format = info.format;
     this.inputWidth = info.inputWidth;
     this.inputHeight = info.inputHeight;
-    this.letterboxer = new Letterboxer(info.inputWidth, info.inputHeight, preprocess);
+    this.inputShape = loaded.inputShape;
+    this.stride = loaded.stride;
+    // The worker writes into a preallocated output; a model whose output size is only known
+    // after the run (dynamic axes, fixed mode) is pre-processed here instead.
+    this.preprocessIn = info.anchors === undefined && loaded.inputShape === 'fixed' ? 'main' : preprocessIn;
+    const letterboxOptions = { layout: info.layout, ...(loaded.inputShape === 'rectangular' ? { stride: loaded.stride } : {}) };
+    this.letterboxer = new Letterboxer(info.inputWidth, info.inputHeight, loaded.preprocess, letterboxOptions);
+    if (this.preprocessIn === 'worker') session.configureLetterbox(info.inputWidth, info.inputHeight, loaded.preprocess, letterboxOptions);
     this.classes = Int32Array.from(classes);
-    this.grid = info.format === 'yolox' ? yoloxGrid(info.inputWidth, info.inputHeight) : undefined;
-    this.inputDims = [1, 3, info.inputHeight, info.inputWidth];
     this.maxSets = 2 * session.size;
   }
 
@@ -172,54 +108,53 @@ export class PersonDetector {
     return this.session.size;
   }
 
+  /** The execution providers the sessions run on (`['cpu']` after a CUDA fallback). */
+  get executionProviders(): readonly string[] {
+    return this.session.executionProviders;
+  }
+
   /**
-   * Resolves the model, opens an inference session and checks the model's shapes.
+   * Resolves the model, opens the inference sessions and checks the model's shapes (and, for
+   * rectangular input, that the graph runs at other sizes).
    * @throws ConfigError `INVALID_OPTION` for a bad option (before any file is touched);
-   *   ModelError `MODEL_NOT_FOUND`, `MODEL_CORRUPT`, `MODEL_MISMATCH`, `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`.
+   *   ModelError `INVALID_MODEL_ENTRY`, `MODEL_NOT_FOUND`, `MODEL_CORRUPT`, `MODEL_MISMATCH`,
+   *   `DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`.
    */
   static async load(options: PersonDetectorOptions = {}): Promise<PersonDetector> {
-    checkFraction(options.scoreThreshold, 'scoreThreshold');
-    checkFraction(options.nmsThreshold, 'nmsThreshold');
-    checkPositiveInteger(options.maxDetections, 'maxDetections');
-    checkPositiveInteger(options.inputSize, 'inputSize');
-    if (options.format !== undefined && options.format !== 'yolox' && options.format !== 'yolov8') {
-      throw new ConfigError('INVALID_OPTION', `format must be 'yolox' or 'yolov8', got ${JSON.stringify(options.format)}`, { culprit: 'format' });
-    }
-    validateSessionCount(options.sessions);
-    const classes = options.classes ?? [...DEFAULTS.classes];
-    if (!Array.isArray(classes) || classes.length === 0 || classes.some((c) => !Number.isInteger(c) || c < 0)) {
-      throw new ConfigError('INVALID_OPTION', `classes must be a non-empty list of class indices (0 = person), got ${JSON.stringify(classes)}`, { culprit: 'classes' });
-    }
-
-    const { modelPath, entry } = await chooseModel(options, 'detector', DEFAULTS.modelId);
-
-    const intraOpNumThreads = options.intraOpNumThreads ?? 1;
-    const sessions = options.sessions ?? Math.max(1, Math.min(defaultSessionCount(), Math.floor(availableParallelism() / intraOpNumThreads)));
-    const session = await SessionPool.open(modelPath, { ...options, intraOpNumThreads }, 'person detector', sessions);
+    validateDetectorOptions(options);
+    const warn = warningSink(options.onWarning);
+    const loaded = await loadDetectorModel(options, warn);
     try {
-      const { input, output } = singleInputOutput(session, modelPath, 'person detector');
-      const info = inspectDetectorModel(modelPath, input, output, options.format, entry, options.inputSize ?? DEFAULTS.inputSize);
+      const { info, entry } = loaded;
+      const classes = options.classes ?? [entry?.personClass ?? 0];
       const tooHigh = classes.find((c) => c >= info.classes);
       if (tooHigh !== undefined) {
-        throw new ConfigError('INVALID_OPTION', `classes contains ${tooHigh}, but ${path.basename(modelPath)} scores only ${info.classes} classes (0..${info.classes - 1})`, { culprit: 'classes' });
+        throw new ConfigError('INVALID_OPTION', `classes contains ${tooHigh}, but ${path.basename(loaded.modelPath)} scores only ${info.classes} classes (0..${info.classes - 1})`, { culprit: 'classes' });
       }
       const settings = {
-        scoreThreshold: options.scoreThreshold ?? DEFAULTS.scoreThreshold,
-        nmsThreshold: options.nmsThreshold ?? DEFAULTS.nmsThreshold,
+        scoreThreshold: options.scoreThreshold ?? entry?.defaults?.scoreThreshold ?? DEFAULTS.scoreThreshold,
+        nmsThreshold: options.nmsThreshold ?? entry?.defaults?.nmsThreshold ?? DEFAULTS.nmsThreshold,
         maxDetections: options.maxDetections ?? DEFAULTS.maxDetections,
       };
-      return new PersonDetector(session, info, modelPath, entry?.preprocess ?? DEFAULT_PREPROCESS[info.format], settings, classes);
+      const meta = { modelPath: loaded.modelPath, modelId: entry?.id, inputShape: loaded.inputShape, stride: loaded.stride, preprocess: loaded.preprocess };
+      return new PersonDetector(loaded.pool, info, meta, settings, classes, options.preprocessIn ?? 'worker');
     } catch (error) {
-      await session.release();
+      await loaded.pool.release();
       throw error;
     }
   }
 
+  /** The tensor size (width × height) a frame of this size is inferred at. */
+  tensorSizeFor(frameWidth: number, frameHeight: number): { width: number; height: number } {
+    const layout = this.letterboxer.layoutFor(frameWidth, frameHeight);
+    return { width: layout.tensorWidth, height: layout.tensorHeight };
+  }
+
   /**
    * Detects objects of the configured classes in one frame.
-   * @param image - A packed rgb24 or bgr24 frame of any size. When every working set is busy,
-   *   the call waits for one before reading the pixels: keep them unchanged until the promise
-   *   settles.
+   * @param image - A packed rgb24 or bgr24 frame of any size. Its pixels are read after this
+   *   returns (in the inference worker when the frame lives in a SharedArrayBuffer, or once a
+   *   working set is free): keep them unchanged until the promise settles.
    * @returns Boxes in the frame's pixel coordinates, clipped to the frame, best score first.
    */
   async detect(image: ImageView): Promise<Detection[]> {
@@ -234,34 +169,41 @@ export class PersonDetector {
    * runs on prepared tensors, every session kept busy, after one warm-up run per session.
    * `1000 / result` is the detector-only frame rate the pipeline benchmark compares its
    * end-to-end throughput against. With one session this is the latency of one inference.
+   * @param frameSize - Frame size whose tensor is inferred (matters in rectangular mode).
+   * @default frameSize 1280×720
    */
-  async measureInferenceOnly(iterations: number): Promise<number> {
+  async measureInferenceOnly(iterations: number, frameSize: { width: number; height: number } = { width: 1280, height: 720 }): Promise<number> {
     this.assertUsable();
     checkPositiveInteger(iterations, 'iterations');
     const lanes = Math.min(this.session.size, iterations);
     const sets = await Promise.all(Array.from({ length: lanes }, () => this.acquire()));
     try {
-      // A mid-grey 16:9 frame: inference cost does not depend on the pixel values.
-      const width = 1280, height = 720;
+      // A mid-grey frame: inference cost does not depend on the pixel values.
+      const { width, height } = frameSize;
       const grey = { data: new Uint8Array(width * height * 3).fill(128), width, height, pixelFormat: 'rgb24' as const };
-      for (const work of sets) this.letterboxer.run(grey, work.input);
-      await Promise.all(sets.map((work) => this.infer(work)));
+      const tensors: Float32Array[] = sets.map(() => new Float32Array(this.letterboxer.tensorLength));
+      let layout: LetterboxLayout | undefined;
+      for (const tensor of tensors) layout = this.letterboxer.run(grey, tensor);
+      const once = async (k: number) => {
+        tensors[k] = (await this.inferTensor(tensors[k]!, layout!, sets[k]!)).input;
+      };
+      await Promise.all(sets.map((_, k) => once(k)));
       let started = 0;
-      const lane = async (work: WorkingSet) => {
+      const lane = async (k: number) => {
         while (started < iterations) {
           started++;
-          await this.infer(work);
+          await once(k);
         }
       };
       const start = performance.now();
-      await Promise.all(sets.map(lane));
+      await Promise.all(sets.map((_, k) => lane(k)));
       return (performance.now() - start) / iterations;
     } finally {
       for (const work of sets) this.give(work);
     }
   }
 
-  /** Waits for in-flight calls, then frees the inference session. Further calls throw. */
+  /** Waits for in-flight calls, then frees the inference sessions. Further calls throw. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
@@ -272,10 +214,20 @@ export class PersonDetector {
 
   private async runDetect(image: ImageView): Promise<Detection[]> {
     const work = await this.acquire();
-    const layout = this.letterboxer.run(image, work.input);
+    let layout: LetterboxLayout;
     let output: Float32Array;
     try {
-      output = await this.infer(work);
+      if (this.preprocessIn === 'worker') {
+        layout = this.letterboxer.layoutFor(image.width, image.height);
+        output = await this.inferInWorker(image, layout, work);
+      } else {
+        const input = work.input ?? new Float32Array(this.letterboxer.tensorLength);
+        work.input = undefined;
+        layout = this.letterboxer.run(image, input);
+        const result = await this.inferTensor(input, layout, work);
+        work.input = result.input;
+        output = result.output;
+      }
     } catch (error) {
       // A failed run keeps the set's buffers in the worker: the set is dropped, not pooled.
       this.setsCreated--;
@@ -290,29 +242,85 @@ export class PersonDetector {
     }
   }
 
-  /** Runs the model on the set's input; the set gets its (transferred) buffers back. */
-  private async infer(work: WorkingSet): Promise<Float32Array> {
-    const result = await this.session.run(this.info.inputName, work.input, this.inputDims, this.info.outputName, work.output);
-    work.input = result.input;
-    if (work.output) work.output.data = result.output;
-    return result.output;
+  /**
+   * Runs the model on a prepared tensor. Returns the input array, usable again, and the output
+   * (a prefix of the set's output buffer, which is back in the set, or a fresh array when the
+   * model's output size is dynamic).
+   */
+  private async inferTensor(input: Float32Array, layout: LetterboxLayout, work: WorkingSet): Promise<{ input: Float32Array; output: Float32Array }> {
+    const size = 3 * layout.tensorWidth * layout.tensorHeight;
+    const out = work.output !== undefined ? { data: work.output.subarray(0, this.outputLength(layout)), dims: this.outputDims(layout) } : undefined;
+    work.output = undefined;
+    const result = await this.session.run(this.info.inputName, input.subarray(0, size), this.inputDims(layout), this.info.outputName, out);
+    if (out !== undefined) work.output = new Float32Array(result.output.buffer);
+    return { input: new Float32Array(result.input.buffer), output: result.output };
+  }
+
+  /** Hands the frame to a worker, which letterboxes and runs it; the output comes back into the set. */
+  private async inferInWorker(image: ImageView, layout: LetterboxLayout, work: WorkingSet): Promise<Float32Array> {
+    const bytes = image.width * image.height * 3;
+    let pixels: Uint8Array;
+    if (image.data.buffer instanceof SharedArrayBuffer) {
+      pixels = image.data.subarray(0, bytes);
+    } else {
+      // One copy into shared memory; the worker reads it in place.
+      if (work.staging === undefined || work.staging.length < bytes) work.staging = new Uint8Array(new SharedArrayBuffer(bytes));
+      pixels = work.staging.subarray(0, bytes);
+      pixels.set(image.data.subarray(0, bytes));
+    }
+    const out = { data: work.output!.subarray(0, this.outputLength(layout)), dims: this.outputDims(layout) };
+    work.output = undefined;
+    const result = await this.session.detect({ data: pixels, width: image.width, height: image.height, pixelFormat: image.pixelFormat }, this.info.inputName, this.info.outputName, out);
+    work.output = new Float32Array(result.buffer);
+    return result;
+  }
+
+  private inputDims(layout: LetterboxLayout): number[] {
+    return this.info.layout === 'NCHW' ? [1, 3, layout.tensorHeight, layout.tensorWidth] : [1, layout.tensorHeight, layout.tensorWidth, 3];
+  }
+
+  /** Boxes per frame at this tensor size: the grid of the heads, or the model's fixed anchor count. */
+  private boxesFor(layout: LetterboxLayout): number {
+    if (this.inputShape === 'fixed' && this.info.anchors !== undefined) return this.info.anchors;
+    return this.gridFor(layout).rows;
+  }
+
+  private outputLength(layout: LetterboxLayout): number {
+    return this.boxesFor(layout) * (this.info.classes + (this.info.format === 'yolox' ? 5 : 4));
+  }
+
+  private outputDims(layout: LetterboxLayout): number[] {
+    const boxes = this.boxesFor(layout);
+    return this.info.format === 'yolox' ? [1, boxes, this.info.classes + 5] : [1, this.info.classes + 4, boxes];
+  }
+
+  private gridFor(layout: LetterboxLayout): YoloxGrid {
+    const key = layout.tensorWidth * 65536 + layout.tensorHeight;
+    let grid = this.grids.get(key);
+    if (grid === undefined) {
+      grid = yoloxGrid(layout.tensorWidth, layout.tensorHeight, this.info.strides);
+      if (this.grids.size >= 16) this.grids.clear(); // one per camera resolution in practice
+      this.grids.set(key, grid);
+    }
+    return grid;
   }
 
   private postprocess(output: Float32Array, layout: LetterboxLayout, candidates: CandidateBuffer): Detection[] {
     const { scoreThreshold, nmsThreshold, maxDetections } = this.settings;
     candidates.reset();
     if (this.info.format === 'yolox') {
-      const grid = this.grid!;
+      const grid = this.gridFor(layout);
       const rowLength = this.info.classes + 5;
-      if (output.length !== grid.rows * rowLength) throw this.outputSizeError(output.length, grid.rows * rowLength);
+      if (output.length !== grid.rows * rowLength) throw this.outputSizeError(output.length, grid.rows * rowLength, layout);
       decodeYolox(output, rowLength, grid, this.classes, scoreThreshold, candidates);
     } else {
       const anchors = output.length / (this.info.classes + 4);
-      if (!Number.isInteger(anchors) || anchors > candidates.capacity) throw this.outputSizeError(output.length, (this.info.classes + 4) * candidates.capacity);
+      if (!Number.isInteger(anchors) || anchors > candidates.capacity) throw this.outputSizeError(output.length, (this.info.classes + 4) * candidates.capacity, layout);
       decodeYolov8(output, anchors, this.classes, scoreThreshold, candidates);
     }
     const kept = nonMaxSuppression(candidates, nmsThreshold, maxDetections);
-    // Undo the letterbox: subtract the pad offset, divide by the resize factor, clip to the frame.
+    // Undo the letterbox: subtract the pad offset, divide by the resize factor, clip to the
+    // frame (amodal detectors put boxes of people cut by the edge past it).
     const { padX, padY, scaleX, scaleY, srcWidth, srcHeight } = layout;
     const detections: Detection[] = [];
     for (let k = 0; k < kept; k++) {
@@ -343,22 +351,22 @@ export class PersonDetector {
 
   private createSet(): WorkingSet {
     this.setsCreated++;
-    const input = new Float32Array(this.letterboxer.tensorLength);
     const { anchors, classes, format } = this.info;
     const perAnchor = format === 'yolox' ? classes + 5 : classes + 4;
-    const dims = format === 'yolox' ? [1, anchors ?? 0, perAnchor] : [1, perAnchor, anchors ?? 0];
-    // Output preallocated when its size is fixed; dynamic exports get a fresh tensor per run.
-    const output = anchors === undefined ? undefined : { data: new Float32Array(anchors * perAnchor), dims };
+    // Sized for the largest input; rectangular runs use a prefix. Dynamic-size exports in fixed
+    // mode get a fresh output per run.
+    const boxes = this.inputShape === 'rectangular' ? yoloxGrid(this.inputWidth, this.inputHeight, this.info.strides).rows : anchors;
+    const output = boxes === undefined ? undefined : new Float32Array(boxes * perAnchor);
     // One candidate per anchor at most; a dynamic-size export gets room for a 1280×1280 input.
-    const capacity = anchors ?? yoloxGrid(Math.max(this.inputWidth, 1280), Math.max(this.inputHeight, 1280)).rows;
-    return { input, output, candidates: new CandidateBuffer(capacity) };
+    const capacity = boxes ?? yoloxGrid(Math.max(this.inputWidth, 1280), Math.max(this.inputHeight, 1280), this.info.strides).rows;
+    return { input: undefined, staging: undefined, output, candidates: new CandidateBuffer(capacity) };
   }
 
   private assertUsable(): void {
     if (this.released) throw new ConfigError('INVALID_OPTION', `this PersonDetector (${this.modelPath}) was released; load a new one`, { culprit: 'PersonDetector' });
   }
 
-  private outputSizeError(actual: number, expected: number): ModelError {
-    return new ModelError('MODEL_MISMATCH', `${this.modelPath} produced ${actual} output values, expected ${expected} for a ${this.format} model with ${this.info.classes} classes at ${this.inputWidth}x${this.inputHeight}`, { culprit: this.modelPath });
+  private outputSizeError(actual: number, expected: number, layout: LetterboxLayout): ModelError {
+    return new ModelError('MODEL_MISMATCH', `${this.modelPath} produced ${actual} output values, expected ${expected} for a ${this.format} model with ${this.info.classes} classes at ${layout.tensorWidth}x${layout.tensorHeight}`, { culprit: this.modelPath });
   }
 }

@@ -10,14 +10,14 @@
  *    (only with `allowDownload: true`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { ModelError } from '../errors.js';
-import { getModelEntry, packageModelsDir, type ModelEntry } from './manifest.js';
+import { ConfigError, ModelError } from '../errors.js';
+import { getModelEntry, manifestWith, packageModelsDir, parseModelEntry, type ModelEntry, type ModelEntryInput } from './manifest.js';
 
 /** Name of the environment variable naming a folder of model files. */
 export const MODELS_ENV_VAR = 'MULTICAM_REID_MODELS';
@@ -93,6 +93,51 @@ function isFile(p: string): boolean {
   return existsSync(p) && statSync(p).isFile();
 }
 
+/** Where a model file is, or every place that was looked in vain. */
+export interface ModelLocation {
+  /** The file found first in the search order, if any. */
+  found: { path: string; source: Exclude<ModelSource, 'download'> } | undefined;
+  /** Each place looked before the hit (all of them when nothing was found), for messages and listings. */
+  looked: string[];
+  /** The user cache folder searched (and used for downloads). */
+  cacheDir: string;
+}
+
+/**
+ * Looks for a model file on disk along the search order (explicit path, `MULTICAM_REID_MODELS`,
+ * the package `models/` folder, the user cache) without downloading anything. This is what
+ * `multicam-reid models` reports for each entry.
+ */
+export function locateModel(entry: Pick<ModelEntry, 'file'>, options: Omit<ResolveModelOptions, 'allowDownload' | 'onProgress' | 'signal'> = {}): ModelLocation {
+  const looked: string[] = [];
+  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
+  if (options.path !== undefined) {
+    const explicit = path.resolve(options.path);
+    if (isFile(explicit)) return { found: { path: explicit, source: 'explicit' }, looked, cacheDir };
+    return { found: undefined, looked: [`explicit path: ${explicit}`], cacheDir };
+  }
+  if (options.modelsDir !== undefined) {
+    const candidate = path.resolve(options.modelsDir, entry.file);
+    if (isFile(candidate)) return { found: { path: candidate, source: 'config' }, looked, cacheDir };
+    looked.push(`configured models folder: ${candidate}`);
+  }
+  const envDir = process.env[MODELS_ENV_VAR];
+  if (envDir !== undefined && envDir !== '') {
+    const candidate = path.resolve(envDir, entry.file);
+    if (isFile(candidate)) return { found: { path: candidate, source: 'env' }, looked, cacheDir };
+    looked.push(`${MODELS_ENV_VAR}: ${candidate}`);
+  } else {
+    looked.push(`${MODELS_ENV_VAR}: not set`);
+  }
+  const packageCandidate = path.resolve(options.packageModelsDir ?? packageModelsDir(), entry.file);
+  if (isFile(packageCandidate)) return { found: { path: packageCandidate, source: 'package' }, looked, cacheDir };
+  looked.push(`package models folder: ${packageCandidate}`);
+  const cacheCandidate = path.join(cacheDir, entry.file);
+  if (isFile(cacheCandidate)) return { found: { path: cacheCandidate, source: 'cache' }, looked, cacheDir };
+  looked.push(`user cache: ${cacheCandidate}`);
+  return { found: undefined, looked, cacheDir };
+}
+
 /**
  * Finds a model file (see the module comment for the order) and returns its absolute path.
  * @param model - A manifest id such as `"yolox-nano"`, or a manifest entry of your own.
@@ -101,38 +146,14 @@ function isFile(p: string): boolean {
  */
 export async function resolveModel(model: string | ModelEntry, options: ResolveModelOptions = {}): Promise<ResolvedModel> {
   const entry = typeof model === 'string' ? getModelEntry(model) : model;
+  const location = locateModel(entry, options);
+  if (location.found !== undefined) return { ...location.found, entry };
   if (options.path !== undefined) {
     const explicit = path.resolve(options.path);
-    if (!isFile(explicit)) {
-      throw new ModelError('MODEL_NOT_FOUND', `model file not found: ${explicit} (given as the explicit model path for "${entry.id}"). Check the path, or leave it out to search ${MODELS_ENV_VAR}, the package models/ folder and the cache.`, { culprit: explicit });
-    }
-    return { path: explicit, source: 'explicit', entry };
+    throw new ModelError('MODEL_NOT_FOUND', `model file not found: ${explicit} (given as the explicit model path for "${entry.id}"). Check the path, or leave it out to search ${MODELS_ENV_VAR}, the package models/ folder and the cache.`, { culprit: explicit });
   }
-
-  const looked: string[] = [];
-  if (options.modelsDir !== undefined) {
-    const candidate = path.resolve(options.modelsDir, entry.file);
-    if (isFile(candidate)) return { path: candidate, source: 'config', entry };
-    looked.push(`configured models folder: ${candidate}`);
-  }
-  const envDir = process.env[MODELS_ENV_VAR];
-  if (envDir !== undefined && envDir !== '') {
-    const candidate = path.resolve(envDir, entry.file);
-    if (isFile(candidate)) return { path: candidate, source: 'env', entry };
-    looked.push(`${MODELS_ENV_VAR}: ${candidate}`);
-  } else {
-    looked.push(`${MODELS_ENV_VAR}: not set`);
-  }
-
-  const packageCandidate = path.resolve(options.packageModelsDir ?? packageModelsDir(), entry.file);
-  if (isFile(packageCandidate)) return { path: packageCandidate, source: 'package', entry };
-  looked.push(`package models folder: ${packageCandidate}`);
-
-  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
+  const { looked, cacheDir } = location;
   const cacheCandidate = path.join(cacheDir, entry.file);
-  if (isFile(cacheCandidate)) return { path: cacheCandidate, source: 'cache', entry };
-  looked.push(`user cache: ${cacheCandidate}`);
-
   if (options.allowDownload === true && entry.url !== undefined) {
     await downloadModel(entry, cacheCandidate, options);
     return { path: cacheCandidate, source: 'download', entry };
@@ -140,7 +161,7 @@ export async function resolveModel(model: string | ModelEntry, options: ResolveM
   looked.push(entry.url === undefined ? 'download: the manifest has no URL for this model' : `download: not allowed (would fetch ${entry.url})`);
 
   const fixes = [`set ${MODELS_ENV_VAR} to a folder holding ${entry.file}`, 'pass an explicit model path'];
-  if (entry.url !== undefined) fixes.push(`or pass allowDownload: true to fetch it from ${entry.url} into ${cacheDir}`);
+  if (entry.url !== undefined) fixes.push(`run \`multicam-reid models pull ${entry.id}\`, or pass allowDownload: true to fetch it from ${entry.url} into ${cacheDir}`);
   throw new ModelError(
     'MODEL_NOT_FOUND',
     `model "${entry.id}" (${entry.file}) was not found. Looked in:\n  - ${looked.join('\n  - ')}\nFix: ${fixes.join(', ')}.`,
@@ -148,12 +169,48 @@ export async function resolveModel(model: string | ModelEntry, options: ResolveM
   );
 }
 
+/** What {@link pullModel} did. */
+export interface PullResult {
+  /** Where the verified file is now. */
+  path: string;
+  /** `'downloaded'`, or `'present'` when the cache already held a file with the manifest SHA-256. */
+  action: 'downloaded' | 'present';
+  /** Bytes of the file. */
+  bytes: number;
+}
+
+/**
+ * Makes sure the user cache holds a verified copy of a model: a cached file whose SHA-256
+ * matches the manifest is kept, anything else is downloaded from the entry's URL (hashed as it
+ * streams and kept only on a match). This is `multicam-reid models pull`.
+ * @throws ModelError `DOWNLOAD_FAILED` (no URL or SHA-256 in the entry, network or HTTP error),
+ *   `CHECKSUM_MISMATCH` (nothing is left behind in the cache).
+ */
+export async function pullModel(entry: ModelEntry, options: Pick<ResolveModelOptions, 'cacheDir' | 'onProgress' | 'signal'> = {}): Promise<PullResult> {
+  const destination = path.join(path.resolve(options.cacheDir ?? defaultCacheDir()), entry.file);
+  if (entry.url === undefined) {
+    throw new ModelError('DOWNLOAD_FAILED', `model "${entry.id}" has no url in its manifest entry, so it cannot be pulled; place ${entry.file} in ${path.dirname(destination)} yourself`, { culprit: entry.id });
+  }
+  if (isFile(destination) && entry.sha256 !== undefined && (await sha256File(destination)) === entry.sha256) {
+    return { path: destination, action: 'present', bytes: statSync(destination).size };
+  }
+  await downloadModel(entry, destination, options);
+  return { path: destination, action: 'downloaded', bytes: statSync(destination).size };
+}
+
+/** SHA-256 of a file, in lower-case hex, read as a stream. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /**
  * Downloads `entry.url` to `destination`, hashing while it streams; the file appears under its
  * final name only once the SHA-256 matches, so an interrupted or tampered download never
  * leaves a file that a later search would trust.
  */
-async function downloadModel(entry: ModelEntry, destination: string, options: ResolveModelOptions): Promise<void> {
+async function downloadModel(entry: ModelEntry, destination: string, options: Pick<ResolveModelOptions, 'onProgress' | 'signal'>): Promise<void> {
   const url = entry.url!;
   if (entry.sha256 === undefined) {
     throw new ModelError('DOWNLOAD_FAILED', `refusing to download "${entry.id}" from ${url}: its manifest entry has no sha256 to verify it against. Add one, or download the file yourself.`, { culprit: entry.id });
@@ -204,6 +261,8 @@ async function downloadModel(entry: ModelEntry, destination: string, options: Re
 export interface ModelChoice {
   modelPath?: string;
   modelId?: string;
+  modelEntry?: ModelEntryInput;
+  manifest?: string | string[];
   allowDownload?: boolean;
   cacheDir?: string;
   modelsDir?: string;
@@ -211,14 +270,22 @@ export interface ModelChoice {
 }
 
 /**
- * Picks the model file for a detector or embedder. A manifest entry applies when the model
- * comes from the manifest (no `modelPath`) or when the user names one with `modelId`; a bare
- * `modelPath` is taken as is, checked only structurally by the caller.
- * @throws ModelError `MODEL_MISMATCH` when the named entry is for the other task, before any file is read.
+ * Picks the model file for a detector or embedder, and the manifest entry that says how to
+ * feed it. The entry is `modelEntry` when given (inline), else the manifest entry `modelId`
+ * (or the default id) from the package manifest merged with `manifest` files; it applies to a
+ * `modelPath` too when either is named. A bare `modelPath` has no entry: the caller checks it
+ * structurally and uses its format's reference pre-processing.
+ * @throws ConfigError `INVALID_OPTION` for `modelEntry` together with `modelId`;
+ *   ModelError `INVALID_MODEL_ENTRY` (naming the field), `MODEL_NOT_FOUND` (unknown id, listing
+ *   the known ones), `MODEL_MISMATCH` when the entry is for the other task — all before any
+ *   model file is read.
  */
 export async function chooseModel(choice: ModelChoice, task: ModelEntry['task'], defaultId: string): Promise<{ modelPath: string; entry: ModelEntry | undefined }> {
-  if (choice.modelPath !== undefined && choice.modelId === undefined) return { modelPath: path.resolve(choice.modelPath), entry: undefined };
-  const entry = getModelEntry(choice.modelId ?? defaultId);
+  if (choice.modelEntry !== undefined && choice.modelId !== undefined) {
+    throw new ConfigError('INVALID_OPTION', `give either modelId ("${choice.modelId}") or modelEntry (an inline manifest entry), not both`, { culprit: 'modelEntry' });
+  }
+  if (choice.modelPath !== undefined && choice.modelId === undefined && choice.modelEntry === undefined) return { modelPath: path.resolve(choice.modelPath), entry: undefined };
+  const entry = choice.modelEntry !== undefined ? parseModelEntry(choice.modelEntry, 'the modelEntry option') : getModelEntry(choice.modelId ?? defaultId, manifestWith(choice.manifest));
   if (entry.task !== task) {
     const kind = (t: ModelEntry['task']) => (t === 'detector' ? 'a detector' : 'an embedder');
     const user = task === 'detector' ? 'PersonDetector' : 'ReidEmbedder';

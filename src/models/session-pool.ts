@@ -9,7 +9,9 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
 import type { SessionOptions } from './session.js';
-import { WorkerSession, type ModelMetadata, type RunResult } from './worker-session.js';
+import type { LetterboxerOptions } from './image-ops.js';
+import type { PreprocessSpec } from './manifest.js';
+import { WorkerSession, type ModelMetadata, type RunResult, type SharedFrame } from './worker-session.js';
 
 /** Sessions a pool opens by default: one per core, at most four (each holds its own copy of the weights and arena). */
 export function defaultSessionCount(): number {
@@ -43,14 +45,38 @@ export class SessionPool implements ModelMetadata {
    */
   static async open(modelPath: string, options: SessionOptions, label: string, size: number): Promise<SessionPool> {
     validateSessionCount(size);
-    const opened = await Promise.allSettled(Array.from({ length: size }, () => WorkerSession.open(modelPath, options, label)));
+    // The first session settles which providers work (a CUDA fallback is found out once), the
+    // others open on those in parallel.
+    const first = await WorkerSession.open(modelPath, options, label);
+    const rest = { ...options, executionProviders: [...first.executionProviders] };
+    const opened = await Promise.allSettled(Array.from({ length: size - 1 }, () => WorkerSession.open(modelPath, rest, label)));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    const sessions = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const sessions = [first, ...opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))];
     if (failed !== undefined) {
       await Promise.all(sessions.map((s) => s.release()));
       throw failed.reason;
     }
     return new SessionPool(sessions);
+  }
+
+  /** The execution providers the sessions run on (after any fallback). */
+  get executionProviders(): readonly string[] {
+    return this.sessions[0]!.executionProviders;
+  }
+
+  /** Why the sessions fell back from the requested providers, when they did. */
+  get providerWarning(): string | undefined {
+    return this.sessions[0]!.providerWarning;
+  }
+
+  /** Configures every session's letterboxer (see {@link WorkerSession.configureLetterbox}). */
+  configureLetterbox(width: number, height: number, spec: PreprocessSpec, options: LetterboxerOptions): void {
+    for (const s of this.sessions) s.configureLetterbox(width, height, spec, options);
+  }
+
+  /** Letterboxes and runs on the least busy session; same contract as {@link WorkerSession.detect}. */
+  detect(frame: SharedFrame, inputName: string, outputName: string, output: { data: Float32Array; dims: readonly number[] }): Promise<Float32Array> {
+    return this.leastBusy().detect(frame, inputName, outputName, output);
   }
 
   /** Number of sessions (frames that can be inferred at the same time). */
@@ -60,11 +86,15 @@ export class SessionPool implements ModelMetadata {
 
   /** Runs on the least busy session; same contract as {@link WorkerSession.run}. */
   run(inputName: string, input: Float32Array, inputDims: readonly number[], outputName: string, output?: { data: Float32Array; dims: readonly number[] }): Promise<RunResult> {
+    return this.leastBusy().run(inputName, input, inputDims, outputName, output);
+  }
+
+  private leastBusy(): WorkerSession {
     let best = this.sessions[0]!;
     for (let i = 1; i < this.sessions.length; i++) {
       if (this.sessions[i]!.runsInFlight < best.runsInFlight) best = this.sessions[i]!;
     }
-    return best.run(inputName, input, inputDims, outputName, output);
+    return best;
   }
 
   /** Frees every session. */

@@ -26,9 +26,17 @@ export interface SessionOptions {
    */
   allowSpinning?: boolean;
   /**
-   * Execution providers in order of preference, e.g. `['cuda', 'cpu']`. Anything but `'cpu'`
-   * needs an onnxruntime-node build with that provider (the npm package ships CPU, and CUDA
-   * on Linux x64 when its install script downloaded it).
+   * Execution providers in order of preference. `['cpu']` runs everywhere. `['cuda', 'cpu']`
+   * means "CUDA when onnxruntime-node's CUDA build finds a GPU, the CPU otherwise": when the
+   * CUDA provider cannot be loaded (the npm package ships the CPU build unless its install
+   * script fetched the CUDA one, or there is no GPU or CUDA runtime), the session falls back to
+   * the CPU and says so — `onWarning` of the detector/embedder, else a process warning — and
+   * `executionProviders` of the loaded model tells which one runs. A list without `'cpu'`, such
+   * as `['cuda']`, never falls back: it fails with ConfigError `INVALID_OPTION` instead. Names
+   * are checked against the providers this onnxruntime-node build knows
+   * (`listSupportedBackends()`: `cpu`, and `cuda`/`tensorrt` on Linux x64, `dml` on Windows,
+   * `coreml` on macOS). On a GPU, use fewer sessions (one is usually best) and more crops per
+   * ReID batch; the CPU-tuned defaults assume cores, not a GPU.
    * @default ['cpu']
    */
   executionProviders?: string[];
@@ -38,6 +46,15 @@ export interface SessionOptions {
    * @default 'all'
    */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
+}
+
+/**
+ * Execution provider names this onnxruntime-node build knows, whether or not their libraries
+ * are installed: `cpu` is always bundled; `cuda` and `tensorrt` (Linux x64) load only from the
+ * CUDA build with a GPU present.
+ */
+export function knownExecutionProviders(): string[] {
+  return ['cpu', ...ort.listSupportedBackends().map((b) => b.name).filter((n) => n !== 'cpu')];
 }
 
 /** One tensor input or output of a loaded model: its name and shape (strings are dynamic axes). */
@@ -58,6 +75,13 @@ export function validateSessionOptions(options: SessionOptions): void {
   const providers = options.executionProviders;
   if (providers !== undefined && (!Array.isArray(providers) || providers.length === 0 || providers.some((p) => typeof p !== 'string' || p === ''))) {
     throw new ConfigError('INVALID_OPTION', `executionProviders must be a non-empty list of names such as ['cpu'] or ['cuda', 'cpu'], got ${JSON.stringify(providers)}`, { culprit: 'executionProviders' });
+  }
+  if (providers !== undefined) {
+    const known = knownExecutionProviders();
+    const unknown = providers.find((p) => !known.includes(p));
+    if (unknown !== undefined) {
+      throw new ConfigError('INVALID_OPTION', `execution provider "${unknown}" is not one this onnxruntime-node build knows (${known.join(', ')}); use ['cpu'], or ['cuda', 'cpu'] for CUDA with a CPU fallback`, { culprit: 'executionProviders' });
+    }
   }
 }
 
@@ -109,8 +133,8 @@ export function ortSessionOptions(options: SessionOptions): Record<string, unkno
 
 /** Turns onnxruntime's session-creation failure message into the library's typed error. */
 export function sessionCreationError(message: string, modelPath: string, label: string, providers: readonly string[]): Error {
-  if (/ExecutionProvider|execution provider|backend/i.test(message)) {
-    return new ConfigError('INVALID_OPTION', `execution providers ${JSON.stringify(providers)} are not available in this onnxruntime-node build (${message}). Use ['cpu'] or install a build with that provider.`, { culprit: 'executionProviders' });
+  if (/ExecutionProvider|execution provider|backend|shared library/i.test(message)) {
+    return new ConfigError('INVALID_OPTION', `execution providers ${JSON.stringify(providers)} are not available in this onnxruntime-node build (${message}). Use ['cpu'], list 'cpu' after the provider (e.g. ['cuda', 'cpu']) to fall back to it, or install a build with that provider (onnxruntime-node's CUDA build on a machine with a GPU).`, { culprit: 'executionProviders' });
   }
   return new ModelError('MODEL_CORRUPT', `the ${label} model ${modelPath} is not a loadable ONNX model (${message}). Re-download it, or check that the path points to an .onnx file.`, { culprit: modelPath });
 }

@@ -4,13 +4,17 @@
  * with setImmediate), so on the main thread every inference would stall stream reading, timers
  * and HTTP for its whole duration. Here the main thread only posts a message. Tensor buffers
  * are transferred, not copied: they move to the worker for the run and come back with the
- * result (onnxruntime-node rejects SharedArrayBuffer-backed arrays, so sharing is not an
- * option). Runs on one session are executed one after another by its worker.
+ * result (onnxruntime-node rejects SharedArrayBuffer-backed tensors). Frames for `detect` go
+ * the other way: a view on a SharedArrayBuffer, read by the worker's letterboxer in place.
+ * Runs on one session are executed one after another by its worker.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { ModelError } from '../errors.js';
+import type { LetterboxerOptions } from './image-ops.js';
+import type { DetectRequest, InferenceWorkerData, RunRequest, WorkerReply } from './inference-worker.js';
+import type { PreprocessSpec } from './manifest.js';
 import { ortSessionOptions, readModelFile, sessionCreationError, validateSessionOptions, type SessionOptions, type TensorSignature } from './session.js';
+import type { PixelFormat } from '../streams/frame.js';
 
 /** Input/output description of a loaded model, as onnxruntime reports it. */
 export interface ModelMetadata {
@@ -20,45 +24,28 @@ export interface ModelMetadata {
   outputMetadata: ReadonlyArray<TensorSignature & { isTensor: boolean }>;
 }
 
-// Plain JavaScript evaluated in the worker (an eval worker needs no loader for .ts files in
-// development and no extra file in the build). onnxruntime-node is required by absolute path.
-const WORKER_SOURCE = `
+// In development the sources are TypeScript run through tsx, whose loader does not reach
+// worker threads by itself: the bootstrap registers it in the worker before importing the
+// entry. The compiled package imports the .js entry directly.
+const DEVELOPMENT = import.meta.url.endsWith('.ts');
+const WORKER_ENTRY = new URL(DEVELOPMENT ? './inference-worker.ts' : './inference-worker.js', import.meta.url).href;
+const WORKER_START_FAILURE = 'the inference worker could not start';
+const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ortPath);
-const describe = (list) => list.map((m) => ({ name: m.name, isTensor: !!m.isTensor, shape: m.isTensor ? Array.from(m.shape) : [] }));
-const ready = ort.InferenceSession.create(new Uint8Array(workerData.model), workerData.options).then(
-  (session) => {
-    parentPort.postMessage({ type: 'ready', inputNames: session.inputNames, outputNames: session.outputNames,
-      inputMetadata: describe(session.inputMetadata), outputMetadata: describe(session.outputMetadata) });
-    return session;
-  },
-  (error) => { parentPort.postMessage({ type: 'failed', message: String((error && error.message) || error) }); return undefined; });
-parentPort.on('message', async (m) => {
-  const session = await ready;
-  if (m.type === 'release') {
-    if (session) await session.release();
-    parentPort.postMessage({ type: 'released' });
-    return;
-  }
-  try {
-    const feeds = { [m.inputName]: new ort.Tensor('float32', m.input, m.inputDims) };
-    let output = m.output;
-    if (output) await session.run(feeds, { [m.outputName]: new ort.Tensor('float32', output, m.outputDims) });
-    else output = (await session.run(feeds))[m.outputName].data;
-    // Both buffers go back to the caller, which owns them between runs.
-    parentPort.postMessage({ type: 'result', id: m.id, input: m.input, output }, [m.input.buffer, output.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ type: 'runFailed', id: m.id, message: String((error && error.message) || error) });
-  }
-});
+(async () => {
+  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
+  await import(workerData.entry);
+})().catch((error) => parentPort.postMessage({ type: 'failed', message: '${WORKER_START_FAILURE}: ' + String((error && error.stack) || error) }));
 `;
 
-type WorkerReply =
-  | ({ type: 'ready' } & ModelMetadata)
-  | { type: 'failed'; message: string }
-  | { type: 'released' }
-  | { type: 'result'; id: number; input: Float32Array; output: Float32Array }
-  | { type: 'runFailed'; id: number; message: string };
+function tsxApi(): string | undefined {
+  if (!DEVELOPMENT) return undefined;
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    return undefined; // another TypeScript loader may reach workers on its own
+  }
+}
 
 /** The buffers of a finished run, handed back to the caller. */
 export interface RunResult {
@@ -68,9 +55,27 @@ export interface RunResult {
   output: Float32Array;
 }
 
+/** A frame for {@link WorkerSession.detect}: packed pixels the worker reads in place. */
+export interface SharedFrame {
+  /** A view on a SharedArrayBuffer (any other buffer would be copied by postMessage). */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  pixelFormat: PixelFormat;
+}
+
 interface PendingRun {
-  resolve: (result: RunResult) => void;
+  resolve: (reply: { input: Float32Array | undefined; output: Float32Array }) => void;
   reject: (error: Error) => void;
+}
+
+/**
+ * The providers to fall back to when the requested ones cannot be loaded: the CPU, when the
+ * list names it after another provider (`['cuda', 'cpu']` means "CUDA if it works, else the
+ * CPU"); none otherwise, so `['cuda']` alone fails loudly on a machine without CUDA.
+ */
+export function fallbackProviders(requested: readonly string[]): string[] | undefined {
+  return requested.length > 1 && requested.includes('cpu') && requested[0] !== 'cpu' ? ['cpu'] : undefined;
 }
 
 /** An inference session living in its own worker thread. */
@@ -79,19 +84,25 @@ export class WorkerSession implements ModelMetadata {
   readonly outputNames: readonly string[];
   readonly inputMetadata: ModelMetadata['inputMetadata'];
   readonly outputMetadata: ModelMetadata['outputMetadata'];
+  /** The execution providers the session actually runs on (after any fallback). */
+  readonly executionProviders: readonly string[];
+  /** Why the session fell back from the requested providers, when it did. */
+  readonly providerWarning: string | undefined;
   private readonly pending = new Map<number, PendingRun>();
   private nextId = 0;
   private failure: Error | undefined;
 
   private constructor(
     private readonly worker: Worker,
-    metadata: ModelMetadata,
+    ready: Extract<WorkerReply, { type: 'ready' }>,
     private readonly modelPath: string,
   ) {
-    this.inputNames = metadata.inputNames;
-    this.outputNames = metadata.outputNames;
-    this.inputMetadata = metadata.inputMetadata;
-    this.outputMetadata = metadata.outputMetadata;
+    this.inputNames = ready.inputNames;
+    this.outputNames = ready.outputNames;
+    this.inputMetadata = ready.inputMetadata;
+    this.outputMetadata = ready.outputMetadata;
+    this.executionProviders = ready.executionProviders;
+    this.providerWarning = ready.providerWarning;
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => this.fail(new Error(`inference worker exited with code ${code}`)));
@@ -101,7 +112,8 @@ export class WorkerSession implements ModelMetadata {
   /**
    * Reads the model file and opens a session on it in a new worker.
    * @throws ModelError `MODEL_NOT_FOUND` (unreadable file), `MODEL_CORRUPT` (not a loadable
-   *   ONNX model); ConfigError `INVALID_OPTION` (bad option or unavailable execution provider).
+   *   ONNX model); ConfigError `INVALID_OPTION` (bad option, or an execution provider that is
+   *   not available and no CPU fallback in the list).
    */
   static async open(modelPath: string, options: SessionOptions, label: string): Promise<WorkerSession> {
     validateSessionOptions(options);
@@ -109,8 +121,14 @@ export class WorkerSession implements ModelMetadata {
     const sessionOptions = ortSessionOptions(options);
     const providers = sessionOptions.executionProviders as string[];
     const model = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, options: sessionOptions }, transferList: [model] });
+    const data: InferenceWorkerData & { entry: string; tsxApi: string | undefined } = {
+      model,
+      options: sessionOptions,
+      fallbackProviders: fallbackProviders(providers),
+      entry: WORKER_ENTRY,
+      tsxApi: tsxApi(),
+    };
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, transferList: [model] });
     const first = await new Promise<WorkerReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
@@ -118,6 +136,7 @@ export class WorkerSession implements ModelMetadata {
     if (first.type !== 'ready') {
       await worker.terminate();
       const message = first.type === 'failed' ? first.message : `unexpected reply ${first.type}`;
+      if (message.startsWith(WORKER_START_FAILURE)) throw new ModelError('INFERENCE_FAILED', `${message} (for the ${label} model ${modelPath})`, { culprit: modelPath });
       throw sessionCreationError(message, modelPath, label, providers);
     }
     return new WorkerSession(worker, first, modelPath);
@@ -128,16 +147,29 @@ export class WorkerSession implements ModelMetadata {
    * preallocated array; without, a new one comes back. The arrays' buffers are transferred to
    * the worker, so the passed arrays are detached from now on: use the ones in the result.
    * A failed run does not return them.
+   * @param loop - For a model whose batch is fixed at 1: `input` holds this many inputs of
+   *   `inputDims` back to back, run one after another in the worker; the outputs come back
+   *   concatenated (no preallocated `output`).
    */
-  run(inputName: string, input: Float32Array, inputDims: readonly number[], outputName: string, output?: { data: Float32Array; dims: readonly number[] }): Promise<RunResult> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    if (this.pending.size === 0) this.worker.ref();
-    return new Promise<RunResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      const transfer = output ? [input.buffer as ArrayBuffer, output.data.buffer as ArrayBuffer] : [input.buffer as ArrayBuffer];
-      this.worker.postMessage({ type: 'run', id, inputName, input, inputDims, outputName, output: output?.data, outputDims: output?.dims }, transfer);
-    });
+  run(inputName: string, input: Float32Array, inputDims: readonly number[], outputName: string, output?: { data: Float32Array; dims: readonly number[] }, loop?: number): Promise<RunResult> {
+    const request: Omit<RunRequest, 'id'> = { type: 'run', inputName, input, inputDims: [...inputDims], outputName, output: output?.data, outputDims: output ? [...output.dims] : undefined, loop };
+    const transfer = output ? [input.buffer as ArrayBuffer, output.data.buffer as ArrayBuffer] : [input.buffer as ArrayBuffer];
+    return this.post(request, transfer).then((reply) => ({ input: reply.input!, output: reply.output }));
+  }
+
+  /** Sets how {@link detect} letterboxes frames (once, before the first call). */
+  configureLetterbox(width: number, height: number, spec: PreprocessSpec, options: LetterboxerOptions): void {
+    this.worker.postMessage({ type: 'letterbox', width, height, spec, options });
+  }
+
+  /**
+   * Letterboxes `frame` in the worker and runs the model on it, writing into `output` (whose
+   * buffer is transferred and comes back in the result; a failed run does not return it).
+   * The frame's pixels are read in the worker: keep them unchanged until this settles.
+   */
+  detect(frame: SharedFrame, inputName: string, outputName: string, output: { data: Float32Array; dims: readonly number[] }): Promise<Float32Array> {
+    const request: Omit<DetectRequest, 'id'> = { type: 'detect', frame: frame.data, width: frame.width, height: frame.height, pixelFormat: frame.pixelFormat, inputName, outputName, output: output.data, outputDims: [...output.dims] };
+    return this.post(request, [output.data.buffer as ArrayBuffer]).then((reply) => reply.output);
   }
 
   /** Runs posted to this session that have not finished yet (the pool sends work to the least busy session). */
@@ -162,6 +194,16 @@ export class WorkerSession implements ModelMetadata {
     await this.worker.terminate();
   }
 
+  private post(request: Omit<RunRequest, 'id'> | Omit<DetectRequest, 'id'>, transfer: ArrayBuffer[]): Promise<{ input: Float32Array | undefined; output: Float32Array }> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+
   private onReply(reply: WorkerReply): void {
     if (reply.type !== 'result' && reply.type !== 'runFailed') return;
     const run = this.pending.get(reply.id);
@@ -182,4 +224,3 @@ export class WorkerSession implements ModelMetadata {
     this.pending.clear();
   }
 }
-

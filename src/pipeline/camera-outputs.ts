@@ -47,7 +47,7 @@ export async function openCameraOutputs(o: CameraOutputOptions): Promise<CameraO
       width: o.width,
       height: o.height,
       fps: o.fps,
-      inputPixelFormat: 'rgba',
+      inputPixelFormat: 'rgb24', // the annotator draws into the frame itself
       preset: o.preset,
       crf: o.crf,
       ffmpegPath: o.ffmpegPath,

@@ -5,9 +5,9 @@
  * throws from `run()`: however it ends, its outputs are finalised and its result says why.
  */
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamError, type MulticamReidError, toLibraryError } from '../errors.js';
 import { StreamReader } from '../streams/stream-reader.js';
+import type { OpenRetry } from '../streams/options.js';
 import { ByteTracker } from '../tracking/byte-tracker.js';
 import type { ByteTrackerOptions } from '../tracking/options.js';
 import type { IdentityGallery } from '../identity/gallery.js';
@@ -15,6 +15,7 @@ import { ZoneMonitor, type LineDefinition, type ZoneDefinition } from '../zones/
 import { DEFAULT_CROP_QUALITY } from '../identity/crop-quality.js';
 import { FrameAnnotator } from '../output/annotator.js';
 import { CameraIdentityAlbum } from '../output/identity-album.js';
+import { OccupancyHeatmap } from '../output/heatmap.js';
 import { writeIdentityPart } from './identities.js';
 import { finaliseCameraOutputs, openCameraOutputs, type CameraOutputs } from './camera-outputs.js';
 import { CameraStatus } from './camera-status.js';
@@ -198,6 +199,10 @@ export class CameraSession {
       album: this.album,
       cropQuality: { ...DEFAULT_CROP_QUALITY, minWidth: cfg.reid.minCropWidth, minHeight: cfg.reid.minCropHeight, minScore: this.ctx.gallery?.options.minDetectionScore ?? DEFAULT_CROP_QUALITY.minScore },
       csvDelayFrames: this.csvDelayFrames(fps),
+      fuseAbove: cfg.reid.fuseWithTracker ? this.ctx.trackerOptions.trackThreshold : undefined,
+      heatmap: cfg.output.heatmap.enabled ? new OccupancyHeatmap({ frameWidth: props.width, frameHeight: props.height, cellSize: cfg.output.heatmap.cellSize, halfLife: cfg.output.heatmap.halfLife }) : undefined,
+      heatmapInVideo: cfg.output.heatmap.enabled && cfg.output.heatmap.inVideo,
+      trailLength: cfg.output.trails,
       detectionStride: this.ctx.detectionStride,
       similarityThreshold: this.ctx.similarityThreshold,
       previewInterval: this.ctx.previewInterval,
@@ -248,6 +253,13 @@ export class CameraSession {
       await finaliseCameraOutputs(this.outputs, worker.parts.zoneMonitor, result, this.ctx.timeZone, (message) =>
         this.ctx.warnings.warn(message, this.cameraIndex, 'OUTPUT_FAILED'),
       );
+      try {
+        const heatmap = path.join(dir, `heatmap_${this.ctx.stamp}.png`);
+        if (await worker.writeHeatmap(heatmap)) result.heatmapPath = heatmap;
+      } catch (error) {
+        this.ctx.warnings.warn(`writing the heatmap failed: ${(error as Error).message}`, this.cameraIndex, 'OUTPUT_FAILED');
+      }
+      worker.releaseShownFrame(); // the video is closed: its last frame is no longer needed
       result.framesRepeated = this.outputs.video?.framesRepeated ?? 0;
       result.videoStartTime = this.outputs.video?.startTime ?? 0;
       await this.writeIdentities(path.dirname(dir));
@@ -305,9 +317,13 @@ export class CameraSession {
 
   // ── opening ────────────────────────────────────────────────────────────────
 
-  private createReader(): StreamReader {
+  private createReader(openRetry: OpenRetry): StreamReader {
     const s = this.ctx.config.streams;
     const reader = new StreamReader(this.ctx.source.source, {
+      openRetry,
+      keyframeTimeout: s.keyframeTimeout,
+      framesInFlight: s.framesInFlight,
+      ...(s.ffprobePath === undefined ? {} : { ffprobePath: s.ffprobePath }),
       cameraIndex: this.cameraIndex,
       bufferSize: s.bufferSize,
       rtspTransport: s.rtspTransport,
@@ -321,9 +337,14 @@ export class CameraSession {
       pixelFormat: 'rgb24',
       timeOrigin: this.ctx.timeOrigin,
     });
-    reader.on('connected', () => this.status.set('connected', 'connected'));
+    reader.on('connected', () => {
+      this.status.duration = reader.getProperties().duration;
+      this.status.set('connected', 'connected');
+    });
+    reader.on('waiting', () => this.status.set('waiting', 'keyframe', 'data arrives, waiting for a keyframe'));
     reader.on('stalled', () => this.status.set('stalled', 'stalled'));
-    reader.on('reconnecting', (e) => this.status.set('reconnecting', 'reconnecting', e.reason));
+    // Before its first connection a camera that is down stays `waiting` while it is retried.
+    reader.on('reconnecting', (e) => this.status.set(this.status.state === 'waiting' ? 'waiting' : 'reconnecting', 'reconnecting', e.reason));
     reader.on('reconnected', () => this.status.set('connected', 'reconnected'));
     reader.on('error', (e) => {
       this.failure ??= e.error;
@@ -337,9 +358,9 @@ export class CameraSession {
     return reader;
   }
 
-  /** One attempt: true when open, false when stopped meanwhile; rejects with the reader's error. */
-  private async attemptOpen(): Promise<boolean> {
-    const reader = this.createReader();
+  /** One open: true when open, false when stopped meanwhile; rejects with the reader's error. */
+  private async attemptOpen(openRetry: OpenRetry = 'until-timeout'): Promise<boolean> {
+    const reader = this.createReader(openRetry);
     this.reader = reader;
     try {
       await reader.open(this.stop.signal);
@@ -351,25 +372,17 @@ export class CameraSession {
     }
   }
 
-  /** Retries a live source with the reconnect back-off until it opens or the camera stops. */
+  /**
+   * Waits for a live source that was down at the start: one reader that retries with the
+   * reconnect back-off (`openRetry: 'forever'`) until the source delivers or the camera stops.
+   */
   private async keepOpening(): Promise<boolean> {
-    const { initialDelay = 0.5, maxDelay = 10 } = this.ctx.config.streams.reconnect ?? {};
-    for (let attempt = 1; !this.stop.aborted; attempt++) {
-      const delay = Math.min(maxDelay, initialDelay * 2 ** (attempt - 1));
-      await sleep(delay * 1000, undefined, { signal: this.stop.signal }).catch(() => undefined);
-      if (this.stop.aborted) return false;
-      try {
-        if (await this.attemptOpen()) return true;
-      } catch (error) {
-        const failure = toLibraryError(error, `opening camera ${this.cameraIndex}`);
-        if (!isPassing(failure)) {
-          this.failure = failure;
-          return false;
-        }
-        this.status.set('waiting', 'retrying', failure.message);
-      }
+    try {
+      return await this.attemptOpen('forever');
+    } catch (error) {
+      this.failure = toLibraryError(error, `opening camera ${this.cameraIndex}`);
+      return false;
     }
-    return false;
   }
 }
 

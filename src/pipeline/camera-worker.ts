@@ -6,22 +6,23 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { MulticamReidError, toLibraryError } from '../errors.js';
-import type { Frame } from '../streams/frame.js';
+import type { Frame, ImageView } from '../streams/frame.js';
 import type { StreamReader } from '../streams/stream-reader.js';
 import type { PersonDetector } from '../models/person-detector.js';
 import type { Detection } from '../models/types.js';
 import type { ReidEmbedder } from '../models/reid-embedder.js';
 import type { ByteTracker } from '../tracking/byte-tracker.js';
-import type { Track, TrackerUpdate } from '../tracking/types.js';
+import type { Track, TrackerDetection, TrackerUpdate } from '../tracking/types.js';
 import type { IdentityGallery } from '../identity/gallery.js';
 import type { IdentityAssignment } from '../identity/types.js';
 import { judgeCrop, type CropQualityOptions } from '../identity/crop-quality.js';
 import type { ZoneEvent, ZoneMonitor, ZoneTrackInput } from '../zones/index.js';
-import type { FrameAnnotator, OverlayBox, OverlayZone } from '../output/annotator.js';
+import type { FrameAnnotator, OverlayBox, OverlayLine, OverlayTrail, OverlayZone } from '../output/annotator.js';
 import { copyCrop, type CameraIdentityAlbum, type CropImage } from '../output/identity-album.js';
 import type { TrackCsvRow } from '../output/tracks-csv.js';
 import type { CameraOutputs } from './camera-outputs.js';
 import { LateRows } from './late-rows.js';
+import type { OccupancyHeatmap } from '../output/heatmap.js';
 import type { CameraStatus } from './camera-status.js';
 import type { EmitFn, StageTimings } from './events.js';
 import type { ReidGate } from './reid-gate.js';
@@ -46,6 +47,16 @@ export interface CameraWorkerParts {
   cropQuality: Readonly<CropQualityOptions>;
   /** Frames the CSV is written behind processing, so a track's first rows carry its settled id. */
   csvDelayFrames: number;
+  /**
+   * Embed detections scoring at least this before tracking, so the tracker fuses appearance
+   * (undefined: no fusion; the gallery's crops are embedded after tracking).
+   */
+  fuseAbove?: number;
+  /** Where people stood over the camera's run (`heatmap_….png`); drawn into the video when `heatmapInVideo`. */
+  heatmap?: OccupancyHeatmap;
+  heatmapInVideo: boolean;
+  /** Positions kept per track for its trail on the video (0: no trails). */
+  trailLength: number;
   detectionStride: number;
   similarityThreshold: number;
   previewInterval?: number;
@@ -119,20 +130,28 @@ interface TrackMemo {
   removedAtFrame?: number;
   /** The last box it had, for the zone monitor while it is lost. */
   box: ZoneTrackInput;
+  /** Recent anchor points (bottom-centre), oldest first, for its trail: `[x0, y0, x1, y1, …]`. */
+  trail?: number[];
 }
 
 export class CameraWorker {
   readonly counters: CameraCounters = { detectedFrames: 0, detections: 0, confirmedTracks: 0, globalIds: new Set(), globalIdsTruncated: false, stages: emptyStageTimings() };
   private lastPreviewAt = 0;
-  /** Zone polygons as drawn on the video; only their counts change per frame. */
+  /** Zone polygons and counting lines as drawn on the video; only their counts change per frame. */
   private readonly overlayZones: OverlayZone[];
+  private readonly overlayLines: OverlayLine[];
   /** Every track the tracker holds (tracked or lost), plus removed ones until their late rows are out. */
   private readonly tracks = new Map<number, TrackMemo>();
   private readonly csv: LateRows;
   private lastFrameIndex = -1;
+  /** A clean copy of the camera's first frame: the background of its heatmap. */
+  private background: ImageView | undefined;
+  /** The frame the video writer holds until the next one is written (timed writing); released then. */
+  private shown: Frame | undefined;
 
   constructor(readonly parts: CameraWorkerParts) {
     this.overlayZones = parts.zoneMonitor.pixelZones.map((z) => ({ name: z.name, polygon: z.polygon, color: z.color, count: 0 }));
+    this.overlayLines = parts.zoneMonitor.pixelLines.map((l) => ({ name: l.name, line: l.line, color: l.color, in: 0, out: 0 }));
     this.csv = new LateRows(parts.outputs.csv, parts.csvDelayFrames, (trackId) => this.tracks.get(trackId)?.identity);
   }
 
@@ -162,9 +181,22 @@ export class CameraWorker {
       return { kind: 'failed', error: toLibraryError(error, `processing camera ${this.parts.cameraIndex}`) };
     } finally {
       // A look-ahead left behind when the loop stops early settles on its own (the reader is
-      // released, the detection finishes); nothing awaits it any more.
-      next.then((p) => p?.detections?.catch(() => undefined)).catch(() => undefined);
+      // released, the detection finishes); its frame goes back to the pool once the detector
+      // no longer reads it.
+      next
+        .then((p) => {
+          if (p === null) return;
+          void (p.detections ?? Promise.resolve()).catch(() => undefined).finally(() => p.frame.release());
+        })
+        .catch(() => undefined);
     }
+  }
+
+  /** The camera's heatmap over its first frame, as `heatmap_….png` (when the camera ran and has a heatmap). */
+  async writeHeatmap(file: string): Promise<boolean> {
+    if (this.parts.heatmap === undefined || this.background === undefined) return false;
+    await this.parts.heatmap.writePng(file, this.background);
+    return true;
   }
 
   /**
@@ -195,13 +227,14 @@ export class CameraWorker {
 
     let t = performance.now();
     let update: TrackerUpdate;
-    let detections: Detection[] = NO_DETECTIONS;
+    let detections: TrackerDetection[] = NO_DETECTIONS;
     if (pendingDetections !== undefined) {
       // Wall time this camera waits for its detections (they started while the previous frame was processed).
       detections = await pendingDetections;
       stages.detect += performance.now() - t;
       this.counters.detectedFrames += 1;
       this.counters.detections += detections.length;
+      if (p.fuseAbove !== undefined && p.embedder !== undefined) detections = await this.embedDetections(frame, detections, p.fuseAbove);
       t = performance.now();
       update = p.tracker.update(detections);
     } else {
@@ -221,13 +254,32 @@ export class CameraWorker {
     for (const track of update.removed) for (const event of p.zoneMonitor.removeTrack(track.id)) this.emitZoneEvent(event);
     stages.zones += performance.now() - t;
 
+    if (p.heatmap !== undefined) {
+      this.background ??= { width: frame.width, height: frame.height, pixelFormat: frame.pixelFormat, data: frame.data.slice() };
+      p.heatmap.add(update.active, frame.pts);
+    }
     await this.writeOutputs(frame, update.active);
+    this.doneWith(frame);
     this.forgetWrittenTracks(frame.frameIndex);
     if (frameProcessed.hasSubscribers) {
       const message: FrameProcessedMessage = { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, capturedAt: frame.capturedAt, processedAt: Date.now(), detected: pendingDetections !== undefined };
       frameProcessed.publish(message);
     }
     p.status.frameProcessed(frame.pts, update.active.length);
+  }
+
+  /** Embeds the detections scoring at least `floor` (one batch) and returns them with their embeddings, for appearance fusion. */
+  private async embedDetections(frame: Frame, detections: Detection[], floor: number): Promise<TrackerDetection[]> {
+    const confident = detections.filter((d) => d.score >= floor);
+    if (confident.length === 0) return detections;
+    const t = performance.now();
+    const embeddings = await this.parts.embedder!.embed(frame, confident);
+    this.counters.stages.reid += performance.now() - t;
+    const byDetection = new Map(confident.map((d, i) => [d, embeddings[i]!]));
+    return detections.map((d) => {
+      const embedding = byDetection.get(d);
+      return embedding === undefined ? d : { ...d, embedding };
+    });
   }
 
   /** Keeps {@link tracks} in step with the tracker, and announces its changes. */
@@ -241,6 +293,11 @@ export class CameraWorker {
       memo.lost = false;
       memo.lastSeen = frame.pts;
       memo.box = { id: track.id, globalId: memo.identity?.globalId, x1: track.x1, y1: track.y1, x2: track.x2, y2: track.y2, confirmed: track.confirmed };
+      if (this.parts.trailLength > 0) {
+        const trail = (memo.trail ??= []);
+        trail.push((track.x1 + track.x2) / 2, track.y2);
+        if (trail.length > 2 * this.parts.trailLength) trail.splice(0, 2);
+      }
     }
     for (const track of update.lost) {
       const memo = this.tracks.get(track.id);
@@ -249,6 +306,26 @@ export class CameraWorker {
       memo.box = { ...memo.box, lost: true };
     }
     this.emitTrackChanges(update, frame);
+  }
+
+  /**
+   * Gives a processed frame's buffer back to the reader's pool. The video writer holds the
+   * latest frame until the next one is written (it repeats it to fill gaps), so that one is
+   * given back one frame later.
+   */
+  private doneWith(frame: Frame): void {
+    if (this.parts.outputs.video === undefined) {
+      frame.release();
+      return;
+    }
+    this.shown?.release();
+    this.shown = frame;
+  }
+
+  /** Releases the frame the video writer held: call once the writer is closed. */
+  releaseShownFrame(): void {
+    this.shown?.release();
+    this.shown = undefined;
   }
 
   /** Drops the memo of removed tracks whose late CSV rows have all been written. */
@@ -295,7 +372,7 @@ export class CameraWorker {
    * and folded into their tracks' descriptors; every other tracked track is only `touch`ed, so
    * the gallery knows when it was seen.
    */
-  private async updateIdentities(frame: Frame, active: readonly Track[], detections: readonly Detection[]): Promise<void> {
+  private async updateIdentities(frame: Frame, active: readonly Track[], detections: readonly TrackerDetection[]): Promise<void> {
     const p = this.parts;
     const gallery = p.gallery!;
     const stages = this.counters.stages;
@@ -316,7 +393,10 @@ export class CameraWorker {
     }
     if (wanted.length === 0) return;
     let t = performance.now();
-    const embeddings = await p.embedder!.embed(frame, boxes);
+    // With appearance fusion most detections already carry their embeddings: embed the others.
+    const missing = boxes.filter((b) => (b as TrackerDetection).embedding === undefined);
+    const fresh = missing.length > 0 ? await p.embedder!.embed(frame, missing) : [];
+    const embeddings = boxes.map((b) => (b as TrackerDetection).embedding ?? fresh[missing.indexOf(b)]!);
     stages.reid += performance.now() - t;
 
     t = performance.now();
@@ -396,16 +476,25 @@ export class CameraWorker {
     if (p.annotator === undefined || (p.outputs.video === undefined && !wantPreview)) return;
     t = performance.now();
     for (const zone of this.overlayZones) zone.count = p.zoneMonitor.occupancy(zone.name);
-    const rgba = p.annotator.annotate(frame, { boxes, zones: this.overlayZones, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
+    for (const line of this.overlayLines) {
+      const counts = p.zoneMonitor.lineCounts(line.name);
+      line.in = counts.in;
+      line.out = counts.out;
+    }
+    if (p.heatmapInVideo) p.heatmap?.blendInto(frame.data, frame.pixelFormat);
+    const trails: OverlayTrail[] = [];
+    if (p.trailLength > 0) for (const memo of this.tracks.values()) if (memo.trail !== undefined && memo.removedAtFrame === undefined && !memo.lost) trails.push({ points: memo.trail, globalId: memo.identity?.globalId });
+    // Drawn into the frame itself: the encoder takes the annotated frame as it is.
+    const pixels = p.annotator.annotate(frame, { boxes, zones: this.overlayZones, lines: this.overlayLines, trails, header: `cam ${p.cameraIndex} · frame ${frame.frameIndex} · ${frame.pts.toFixed(2)} s` });
     stages.annotate += performance.now() - t;
     if (wantPreview) {
       this.lastPreviewAt = performance.now();
-      p.emit('preview', { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, width: frame.width, height: frame.height, rgba });
+      p.emit('preview', { cameraIndex: p.cameraIndex, frameIndex: frame.frameIndex, width: frame.width, height: frame.height, data: pixels, pixelFormat: frame.pixelFormat });
     }
     if (p.outputs.video !== undefined) {
       t = performance.now();
       // Timed: a live camera's dropped frames and outages keep their place on the video's timeline.
-      await p.outputs.video.writeAt(rgba, frame.pts);
+      await p.outputs.video.writeAt(pixels, frame.pts);
       stages.encode += performance.now() - t;
     }
   }

@@ -131,14 +131,15 @@ export interface WarningEvent {
   code?: string;
 }
 
-/** A small annotated preview of a camera, emitted when `previewInterval` is set. */
+/** An annotated frame of a camera, emitted every `previewInterval` seconds when it is set. */
 export interface PreviewEvent {
   cameraIndex: number;
   frameIndex: number;
   width: number;
   height: number;
-  /** RGBA pixels of the annotated frame (valid only during the listener call). */
-  rgba: Uint8Array;
+  /** Packed pixels of the annotated frame, `width × height × 3` bytes (valid only during the listener call: copy to keep). */
+  data: Uint8Array;
+  pixelFormat: 'rgb24' | 'bgr24';
 }
 
 /** Why a camera stopped: its source ended, the job's max duration, a cancel, `removeSource`, or a failure. */
@@ -175,6 +176,8 @@ export interface CameraResult {
   videoPath?: string;
   csvPath: string;
   zonesPath: string;
+  /** `heatmap_{…}.png`: where people stood over the run, over a frame of the camera. */
+  heatmapPath?: string;
   error?: { code: string; message: string };
   /** Distributed jobs: the worker process that ran this camera's last attempt. */
   worker?: { host: string; pid: number };

@@ -25,6 +25,8 @@ import type { LoadedModels } from './pipeline.js';
 import { planSource, zonesOf, type JobPlan } from './plan.js';
 import { MAX_DURATION, STOPPED, StopSignal, untilStopped } from './stop-signal.js';
 import { WarningLog } from './warnings.js';
+import { MqttEventSink } from '../service/mqtt-event-sink.js';
+import type { Job } from './job.js';
 
 /** The phases of a job, in order, as published on {@link JOB_PHASE_CHANNEL}. */
 export type JobPhase = 'models' | 'sources' | 'outputs' | 'running' | 'finalising' | 'ended';
@@ -68,16 +70,25 @@ export class JobRunner {
   /** True from the start event until the last camera has ended: cameras can be added and removed. */
   private accepting = false;
   private readonly stamp: string;
+  private readonly jobId: string;
+  private readonly emit: EmitFn;
+  private sink: MqttEventSink | undefined;
 
   constructor(
-    private readonly jobId: string,
+    private readonly job: Job,
     private readonly plan: JobPlan,
     private readonly deps: RunnerDeps,
     private readonly stop: StopSignal,
-    private readonly emit: EmitFn,
   ) {
-    this.warnings = new WarningLog((event) => emit('warning', event), plan.redactor.text);
+    this.jobId = job.id;
+    this.emit = job.emit.bind(job) as EmitFn;
+    this.warnings = new WarningLog((event) => this.emit('warning', event), plan.redactor.text);
     this.stamp = fileStamp(plan.now, plan.timeZone);
+  }
+
+  /** A warning from outside the runner (a service attached to the job). */
+  warn(message: string, cameraIndex?: number, code?: string): void {
+    this.warnings.warn(message, cameraIndex, code);
   }
 
   /** Runs every phase; always resolves, with the job's result. */
@@ -92,6 +103,7 @@ export class JobRunner {
       this.accepting = false;
       await Promise.all(this.sessions.map((s) => s.release()));
       this.stop.dispose();
+      await this.sink?.close(); // the final events are queued: flush them, then disconnect
     }
   }
 
@@ -132,13 +144,21 @@ export class JobRunner {
 
   private async phases(): Promise<JobResult> {
     const signal = this.stop.signal;
+    // 0. the event sink, when configured: a broker that is down fails the job before any work
+    if (this.deps.config.mqtt !== undefined) {
+      const sink = await untilStopped(MqttEventSink.connect(this.deps.config.mqtt), signal);
+      if (sink === STOPPED) return this.finish('cancelled');
+      this.sink = sink;
+      sink.on('warning', (w) => this.warnings.warn(w.message, undefined, w.code));
+      sink.attach(this.job, { sources: this.plan.sources.map((s) => s.source) });
+    }
     // 1. models, and the gallery with any reference persons
     this.enter('models');
     const models = await untilStopped(this.deps.loadModels(), signal);
     if (models === STOPPED) return this.finish('cancelled');
     this.models = models;
     if (models.embedder !== undefined) {
-      this.gallery = new IdentityGallery({ ...this.deps.config.identity, similarityThreshold: this.plan.similarityThreshold });
+      this.gallery = new IdentityGallery({ embeddingDimension: models.embedder.dimension, ...this.deps.config.identity, similarityThreshold: this.plan.similarityThreshold });
       const references = this.plan.referencePersons.flatMap((p) => p.imagePaths.map((imagePath) => ({ name: p.name, imagePath })));
       if (references.length > 0 && (await untilStopped(registerReferenceImages(this.gallery, models.embedder, references), signal)) === STOPPED) {
         return this.finish('cancelled');

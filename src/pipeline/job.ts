@@ -25,6 +25,7 @@ export interface JobDriver {
   run(): Promise<JobResult>;
   addSource(source: string, options?: AddSourceOptions): number;
   removeSource(cameraIndex: number): void;
+  warn(message: string, cameraIndex?: number, code?: string): void;
 }
 
 export class Job extends TypedEventEmitter {
@@ -72,6 +73,14 @@ export class Job extends TypedEventEmitter {
    */
   addSource(source: string, options?: AddSourceOptions): number {
     return this.driver.addSource(source, options);
+  }
+
+  /**
+   * Adds a warning to the job: emitted as a `warning` event and kept in `result.warnings`
+   * (credentials masked), for hosts that attach their own services to a job.
+   */
+  warn(message: string, code?: string, cameraIndex?: number): void {
+    this.driver.warn(message, cameraIndex, code);
   }
 
   /**

@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { PersonDetector } from '../models/person-detector.js';
 import { ReidEmbedder } from '../models/reid-embedder.js';
+import type { ModelEntryInput } from '../models/manifest.js';
 import { resolveByteTrackerOptions, type ByteTrackerOptions } from '../tracking/options.js';
 import { resolveIdentityGalleryOptions } from '../identity/options.js';
+import { resolveMqttSinkOptions } from '../service/mqtt-options.js';
 import { resolveConfig, type PipelineConfig, type PipelineConfigInput } from './config.js';
 import type { ProcessVideoOptions } from './options.js';
-import type { EmitFn } from './events.js';
 import { Job } from './job.js';
 import { JobRunner } from './job-runner.js';
 import { planJob } from './plan.js';
@@ -36,6 +37,7 @@ export class DetectionTrackingPipeline {
     // The tracker and gallery check their own options: do it now, before any job writes anything.
     this.trackerOptions = resolveByteTrackerOptions(this.config.tracker as Partial<ByteTrackerOptions>);
     resolveIdentityGalleryOptions(this.config.identity);
+    if (this.config.mqtt !== undefined) resolveMqttSinkOptions(this.config.mqtt, 'configuration mqtt'); // a bad broker URL fails here
   }
 
   /** Loads (once) and returns the detector and the ReID embedder. Missing or wrong models reject with a ModelError. */
@@ -55,7 +57,7 @@ export class DetectionTrackingPipeline {
   processVideo(options: ProcessVideoOptions): Job {
     const plan = planJob(options, this.config);
     const deps = { config: this.config, trackerOptions: this.trackerOptions, loadModels: () => this.load() };
-    return new Job(randomUUID(), (job, stop) => new JobRunner(job.id, plan, deps, stop, job.emit.bind(job) as EmitFn), options.signal);
+    return new Job(randomUUID(), (job, stop) => new JobRunner(job, plan, deps, stop), options.signal);
   }
 
   /**
@@ -82,6 +84,9 @@ export class DetectionTrackingPipeline {
     const detector = await PersonDetector.load({
       modelPath: d.modelPath,
       modelId: d.modelId,
+      modelEntry: d.model as ModelEntryInput | undefined,
+      manifest: d.manifest,
+      inputShape: d.inputShape,
       format: d.format,
       scoreThreshold: d.scoreThreshold,
       nmsThreshold: d.nmsThreshold,
@@ -93,7 +98,17 @@ export class DetectionTrackingPipeline {
     });
     if (!r.enabled) return { detector };
     try {
-      const embedder = await ReidEmbedder.load({ modelPath: r.modelPath, modelId: r.modelId, intraOpNumThreads: r.intraOpNumThreads, modelsDir });
+      const embedder = await ReidEmbedder.load({
+        modelPath: r.modelPath,
+        modelId: r.modelId,
+        modelEntry: r.model as ModelEntryInput | undefined,
+        manifest: r.manifest,
+        maxBatch: r.maxBatch,
+        batching: r.batching,
+        intraOpNumThreads: r.intraOpNumThreads,
+        executionProviders: r.executionProviders,
+        modelsDir,
+      });
       return { detector, embedder };
     } catch (error) {
       await detector.release(); // no half-loaded pipeline keeps inference threads alive

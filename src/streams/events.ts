@@ -6,15 +6,32 @@ import type { MulticamReidError } from '../errors.js';
 
 /**
  * Life cycle of a reader:
- * `idle` → `opening` → `streaming` ⇄ `stalled` / `reconnecting` → `ended`;
+ * `idle` → `opening` [→ `waiting`] → `streaming` ⇄ `stalled` / `reconnecting` [→ `waiting`] → `ended`;
+ * `reconnecting` also between the attempts of `open()` on a live source that is down;
+ * `waiting` while a live source sends data but no decodable frame yet (see {@link WaitingEvent});
  * `failed` when opening failed; `released` after `release()`.
  */
-export type StreamState = 'idle' | 'opening' | 'streaming' | 'stalled' | 'reconnecting' | 'ended' | 'failed' | 'released';
+export type StreamState = 'idle' | 'opening' | 'waiting' | 'streaming' | 'stalled' | 'reconnecting' | 'ended' | 'failed' | 'released';
 
 /** Fields common to every stream event. */
 export interface StreamEventBase {
   cameraIndex: number;
+  /** The source's display form: its URL with any credentials replaced by `***`. */
   source: string;
+}
+
+/** Why a reader is in the `waiting` state. */
+export type WaitingReason = 'keyframe';
+
+/**
+ * A live source sends data but nothing decodable yet — typically a camera with a long GOP, joined
+ * between two keyframes. The reader waits up to `keyframeTimeout` seconds for a frame instead of
+ * treating the source as dead; `connected` (or `reconnected`) follows once one arrives.
+ */
+export interface WaitingEvent extends StreamEventBase {
+  reason: WaitingReason;
+  /** Seconds the reader will wait (`keyframeTimeout`). */
+  timeout: number;
 }
 
 /** The source delivered its stream description for the first time (`open()` resolved). */
@@ -31,7 +48,10 @@ export interface StalledEvent extends StreamEventBase {
   secondsWithoutFrame: number;
 }
 
-/** A restart of a live source is scheduled. */
+/**
+ * A restart of a live source is scheduled: after a drop or stall, or between the attempts of
+ * `open()` while the source cannot be reached.
+ */
 export interface ReconnectingEvent extends StreamEventBase {
   /** 1-based attempt number since the source was last healthy. */
   attempt: number;
@@ -66,6 +86,7 @@ export interface StreamErrorEvent extends StreamEventBase {
 /** Listener signatures of {@link StreamReader} and {@link MultiStreamReader}. */
 export type StreamEvents = {
   connected: (event: ConnectedEvent) => void;
+  waiting: (event: WaitingEvent) => void;
   stalled: (event: StalledEvent) => void;
   reconnecting: (event: ReconnectingEvent) => void;
   reconnected: (event: ReconnectedEvent) => void;

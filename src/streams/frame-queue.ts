@@ -27,11 +27,14 @@ export class FrameQueue<T> {
    * @param capacity items held before the policy applies
    * @param policy what a full queue does
    * @param onSpace called when a `'block'` queue goes from full to having room
+   * @param onDiscard called with every item the queue throws away (dropped oldest, cleared), so
+   * its owner can recycle it
    */
   constructor(
     readonly capacity: number,
     readonly policy: QueuePolicy,
     private readonly onSpace: () => void = () => {},
+    private readonly onDiscard: (item: T) => void = () => {},
   ) {}
 
   /** Items waiting. */
@@ -71,7 +74,7 @@ export class FrameQueue<T> {
       return true;
     }
     if (this.policy === 'drop-oldest' && this.items.length >= this.capacity) {
-      this.items.shift();
+      this.onDiscard(this.items.shift()!);
       this.droppedCount++;
     }
     this.items.push(item);
@@ -129,7 +132,7 @@ export class FrameQueue<T> {
   /** Discards every queued item (after a release, so buffers can be collected). */
   clear(): void {
     const wasFull = this.full;
-    this.items.length = 0;
+    for (const item of this.items.splice(0)) this.onDiscard(item);
     if (wasFull && this.policy === 'block') this.onSpace();
   }
 }

@@ -40,7 +40,7 @@ export interface MultiStreamProperties {
   framesSkippedForSync: number;
 }
 
-const EVENT_NAMES = ['connected', 'stalled', 'reconnecting', 'reconnected', 'ended', 'error'] as const;
+const EVENT_NAMES = ['connected', 'waiting', 'stalled', 'reconnecting', 'reconnected', 'ended', 'error'] as const;
 
 /**
  * Reads several sources at once.
@@ -48,7 +48,10 @@ const EVENT_NAMES = ['connected', 'stalled', 'reconnecting', 'reconnected', 'end
  * @example
  * const multi = new MultiStreamReader('udp://127.0.0.1:1905, udp://127.0.0.1:1906');
  * await multi.open();
- * for await (const set of multi) console.log(set.frames.length, set.spread);
+ * for await (const set of multi) {
+ *   console.log(set.frames.length, set.spread);
+ *   for (const frame of set.frames) frame.release();
+ * }
  * await multi.release();
  */
 export class MultiStreamReader extends EventEmitter<StreamEvents> {
@@ -57,6 +60,7 @@ export class MultiStreamReader extends EventEmitter<StreamEvents> {
   readonly syncTolerance: number;
   /** Frames taken from a camera while another lagged, kept for the next `read()`. */
   private readonly held: Array<Frame | null>;
+  private openPromise: Promise<MultiStreamProperties> | undefined;
   private framesetsRead = 0;
   private incompleteReads = 0;
   private skippedForSync = 0;
@@ -95,9 +99,17 @@ export class MultiStreamReader extends EventEmitter<StreamEvents> {
 
   /**
    * Opens every camera in parallel. If one fails, all are released and its error is thrown
-   * (its message names the source).
+   * (its message names the source). Calling it again returns the same promise.
    */
-  async open(signal?: AbortSignal): Promise<MultiStreamProperties> {
+  open(signal?: AbortSignal): Promise<MultiStreamProperties> {
+    if (this.openPromise === undefined) {
+      this.openPromise = this.doOpen(signal);
+      this.openPromise.catch(() => {});
+    }
+    return this.openPromise;
+  }
+
+  private async doOpen(signal?: AbortSignal): Promise<MultiStreamProperties> {
     try {
       await Promise.all(this.readers.map((r) => r.open(signal)));
     } catch (error) {
@@ -131,11 +143,22 @@ export class MultiStreamReader extends EventEmitter<StreamEvents> {
     return makeFrameSet(frames);
   }
 
-  /** Iterates frame sets until {@link exhausted}, skipping "no frame set" results. */
+  /**
+   * Iterates frame sets until {@link exhausted}, skipping "no frame set" results, opening every
+   * camera first if needed (an open that fails throws here). Leaving the loop early (`break`,
+   * `throw`) releases every camera.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<FrameSet, void, undefined> {
-    while (!this.exhausted) {
-      const set = await this.read();
-      if (set !== null) yield set;
+    let finished = false;
+    try {
+      await this.open();
+      while (!this.exhausted) {
+        const set = await this.read();
+        if (set !== null) yield set;
+      }
+      finished = true;
+    } finally {
+      if (!finished) await this.release();
     }
   }
 
@@ -155,8 +178,9 @@ export class MultiStreamReader extends EventEmitter<StreamEvents> {
     };
   }
 
-  /** Releases every camera; resolves when all their ffmpeg processes are gone. Idempotent. */
+  /** Releases every camera (and the frames held for the next set); resolves when all their ffmpeg processes are gone. Idempotent. */
   async release(): Promise<void> {
+    for (const frame of this.held) frame?.release();
     this.held.fill(null);
     await Promise.all(this.readers.map((r) => r.release()));
   }
@@ -178,6 +202,7 @@ export class MultiStreamReader extends EventEmitter<StreamEvents> {
       while (newest - frame.pts > tolerance) {
         const fresher = reader.tryRead();
         if (fresher === null) break;
+        frame.release(); // skipped: nobody will see it
         frame = fresher;
         this.skippedForSync++;
       }

@@ -8,6 +8,9 @@ import type { PixelFormat } from './frame.js';
 /** How a reader buffers and recovers; see {@link StreamReaderOptions.mode}. */
 export type ReadMode = 'auto' | 'file' | 'live';
 
+/** What `open()` of a live source does while it cannot connect; see {@link StreamReaderOptions.openRetry}. */
+export type OpenRetry = 'until-timeout' | 'forever';
+
 /** Back-off schedule for restarting a live source's ffmpeg after it drops or stalls. */
 export interface ReconnectOptions {
   /**
@@ -38,8 +41,9 @@ export interface StreamReaderOptions {
   pixelFormat?: PixelFormat;
   /**
    * Frames buffered per camera. Memory is bounded by `bufferSize × width × height × 3` bytes
-   * per camera (≈ 20 MB for 30 frames of 640×360). Larger absorbs longer hiccups of the
-   * consumer; smaller bounds memory and, for live sources, the worst-case latency.
+   * per camera (≈ 20 MB for 30 frames of 640×360), plus the {@link framesInFlight} buffers of the
+   * pool and whatever frames the consumer holds. Larger absorbs longer hiccups of the consumer;
+   * smaller bounds memory and, for live sources, the worst-case latency.
    * @default 30
    */
   bufferSize?: number;
@@ -76,12 +80,34 @@ export interface StreamReaderOptions {
    */
   rtspTransport?: 'tcp' | 'udp';
   /**
-   * Seconds `open()` waits for a source to deliver its stream description (and a live source
-   * to deliver at all, retrying refused connections meanwhile) before failing with
-   * `CONNECT_TIMEOUT`. Also the limit of each reconnect attempt.
+   * Seconds a live source may stay silent: `open()` and every reconnect attempt give up on an
+   * ffmpeg run that has received nothing at all (no stream header, no decoder message) after this
+   * long, retrying refused connections meanwhile. Once bytes arrive the wait for the first
+   * decodable frame is bounded by {@link keyframeTimeout} instead. Files: the limit for the first
+   * frame. Small fails fast on a dead address; too small gives up on a slow network.
    * @default 10
    */
   connectTimeout?: number;
+  /**
+   * Live sources only: seconds to wait for the first decodable frame once the source sends data
+   * (state `waiting`, event `waiting` with reason `'keyframe'`). Cameras with long or dynamic GOPs
+   * send several seconds of frames that cannot be decoded before their next keyframe; such a
+   * source is slow, not dead. Larger tolerates longer GOPs; smaller reports a broken stream sooner.
+   * @default 30
+   */
+  keyframeTimeout?: number;
+  /**
+   * Live sources only: what `open()` does while the source cannot be reached.
+   * `'until-timeout'`: retry with the {@link reconnect} back-off until {@link connectTimeout}
+   * (extended by {@link keyframeTimeout} while data flows), then reject with `CONNECT_TIMEOUT`.
+   * `'forever'`: keep retrying with that back-off — emitting `reconnecting` events with the
+   * attempt, delay and reason — until the source delivers, `release()` is called or the signal
+   * given to `open()` aborts (`ABORTED`); lets a job start while a camera is down and join it when
+   * it comes. Either way, failures that waiting cannot cure (404, 401, unknown protocol, not a
+   * video) reject at once.
+   * @default 'until-timeout'
+   */
+  openRetry?: OpenRetry;
   /**
    * Live sources only: seconds without a new frame after which the source counts as stalled
    * (`stalled` event) and its ffmpeg is restarted. Too small restarts healthy low-fps cameras;
@@ -92,8 +118,12 @@ export interface StreamReaderOptions {
   /** Live sources only: back-off of the restarts after a drop or stall. */
   reconnect?: ReconnectOptions;
   /**
-   * Seconds `release()` waits for ffmpeg to exit after SIGTERM before sending SIGKILL.
-   * @default 2
+   * Seconds an ffmpeg child gets to end politely when a reader stops it (release, restart): it
+   * is sent `q` on its stdin (so it closes its input, e.g. an RTSP TEARDOWN), then one SIGTERM at
+   * half this time, then SIGKILL at this time. A child that has not started decoding yet cannot
+   * read `q` and gets the SIGTERM at once. Larger lets slow servers see a clean teardown; smaller
+   * bounds how long `release()` can take on a stalled source (it cannot act on `q` or SIGTERM).
+   * @default 1
    */
   stopGracePeriod?: number;
   /**
@@ -101,6 +131,26 @@ export interface StreamReaderOptions {
    * @default undefined
    */
   ffmpegPath?: string;
+  /**
+   * ffprobe binary, used to describe local files (size, rate, codec, duration) from its JSON.
+   * Otherwise `MULTICAM_REID_FFPROBE`, then an `ffprobe` beside an ffmpeg chosen through
+   * {@link ffmpegPath} / `MULTICAM_REID_FFMPEG`, then the one from `@ffprobe-installer/ffprobe`.
+   * When none can describe a file (not installed, or it crashes on it — the static build of
+   * `@ffprobe-installer/ffprobe` does on MPEG-TS), the reader falls back to ffmpeg's own log, as
+   * for live sources. `false` always uses ffmpeg's log: one process less per `open()` (it runs
+   * while ffmpeg starts: `npm run bench -- streams`, open() table), but no `duration`.
+   * @default undefined
+   */
+  ffprobePath?: string | false;
+  /**
+   * Frames a consumer may hold at once besides the buffer (look-ahead, frames being detected,
+   * annotated or encoded): with {@link bufferSize} it sizes the pool of reusable pixel buffers.
+   * A frame goes back to the pool with `frame.release()`; frames beyond the pool are allocated
+   * and garbage-collected as usual. Larger avoids allocations for consumers that hold many frames;
+   * smaller bounds the memory the pool keeps.
+   * @default 4
+   */
+  framesInFlight?: number;
   /**
    * Accepted for compatibility with the original system's option of the same name. Every
    * source is always read through ffmpeg, whatever the value.
@@ -143,10 +193,14 @@ export interface ResolvedReaderOptions {
   maxHeight: number | undefined;
   rtspTransport: 'tcp' | 'udp';
   connectTimeout: number;
+  keyframeTimeout: number;
+  openRetry: OpenRetry;
   stallTimeout: number;
   reconnect: Required<ReconnectOptions>;
   stopGracePeriod: number;
   ffmpegPath: string | undefined;
+  ffprobePath: string | false | undefined;
+  framesInFlight: number;
   cameraIndex: number;
   timeOrigin: number | undefined;
 }
@@ -194,6 +248,9 @@ export function resolveReaderOptions(options: StreamReaderOptions = {}): Resolve
   if (options.ffmpegPath !== undefined && (typeof options.ffmpegPath !== 'string' || options.ffmpegPath === '')) {
     throw bad('ffmpegPath', options.ffmpegPath, 'a non-empty path string');
   }
+  if (options.ffprobePath !== undefined && options.ffprobePath !== false && (typeof options.ffprobePath !== 'string' || options.ffprobePath === '')) {
+    throw bad('ffprobePath', options.ffprobePath, 'a non-empty path string or false');
+  }
   if (options.realtime !== undefined && typeof options.realtime !== 'boolean') throw bad('realtime', options.realtime, 'true or false');
   if (options.useFfmpegForUdp !== undefined && typeof options.useFfmpegForUdp !== 'boolean') {
     throw bad('useFfmpegForUdp', options.useFfmpegForUdp, 'true or false');
@@ -210,10 +267,14 @@ export function resolveReaderOptions(options: StreamReaderOptions = {}): Resolve
     maxHeight: positiveInteger('maxHeight', options.maxHeight, undefined, 2),
     rtspTransport: oneOf('rtspTransport', options.rtspTransport, ['tcp', 'udp'] as const, 'tcp'),
     connectTimeout: positiveNumber('connectTimeout', options.connectTimeout, 10),
+    keyframeTimeout: positiveNumber('keyframeTimeout', options.keyframeTimeout, 30),
+    openRetry: oneOf('openRetry', options.openRetry, ['until-timeout', 'forever'] as const, 'until-timeout'),
     stallTimeout: positiveNumber('stallTimeout', options.stallTimeout, 5),
     reconnect: { initialDelay, maxDelay, maxAttempts },
-    stopGracePeriod: nonNegativeNumber('stopGracePeriod', options.stopGracePeriod, 2),
+    stopGracePeriod: nonNegativeNumber('stopGracePeriod', options.stopGracePeriod, 1),
     ffmpegPath: options.ffmpegPath,
+    ffprobePath: options.ffprobePath,
+    framesInFlight: positiveInteger('framesInFlight', options.framesInFlight, 4, 0)!,
     cameraIndex: positiveInteger('cameraIndex', options.cameraIndex, 0, 0)!,
     timeOrigin: options.timeOrigin,
   };

@@ -6,14 +6,20 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StreamError } from '../errors.js';
+import { redactSource } from './redact.js';
 
 /** What kind of source an entry is; decides the ffmpeg input flags and the default read mode. */
 export type SourceKind = 'file' | 'udp' | 'rtsp' | 'rtmp' | 'http' | 'hls' | 'srt';
 
 /** A validated, classified source. */
 export interface SourceInfo {
-  /** The entry as the user wrote it (trimmed). */
+  /** The entry as the user wrote it (trimmed). Goes to ffmpeg only; show {@link display}. */
   source: string;
+  /**
+   * The display form: the entry with the credentials of its URL replaced by `***`
+   * (`rtsp://***:***@cam/live`). Use it in every message, event, log line and file.
+   */
+  display: string;
   kind: SourceKind;
   /** Network sources are live (no end, may drop); local files are not. */
   live: boolean;
@@ -54,7 +60,8 @@ export function parseStreamUrls(input: string): string[] {
 }
 
 function invalid(entry: string, reason: string): StreamError {
-  return new StreamError('INVALID_URL', `invalid stream source "${entry}": ${reason}`, { culprit: entry });
+  const display = redactSource(entry);
+  return new StreamError('INVALID_URL', `invalid stream source "${display}": ${reason}`, { culprit: display });
 }
 
 /**
@@ -105,7 +112,7 @@ export function classifySource(entry: string): SourceInfo {
   if (scheme === 'srt' && url.port === '') throw invalid(source, 'no port; expected srt://host:port');
 
   const kind = networkKind(scheme, url);
-  return { source, kind, live: true, scheme, ffmpegInput: source };
+  return { source, display: redactSource(source), kind, live: true, scheme, ffmpegInput: source };
 }
 
 function networkKind(scheme: string, url: URL): SourceKind {
@@ -127,5 +134,5 @@ function networkKind(scheme: string, url: URL): SourceKind {
 
 function fileSource(source: string, filePath: string): SourceInfo {
   const absolute = path.resolve(filePath);
-  return { source, kind: 'file', live: false, scheme: 'file', ffmpegInput: `file:${absolute}`, filePath: absolute };
+  return { source, display: redactSource(source), kind: 'file', live: false, scheme: 'file', ffmpegInput: `file:${absolute}`, filePath: absolute };
 }

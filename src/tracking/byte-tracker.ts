@@ -18,16 +18,24 @@
  * 6. Lost tracks unmatched for more than `floor(frameRate / 30 × trackBuffer)` frames are removed;
  *    a tracked and a lost track overlapping with IoU > 0.85 are duplicates, the younger one goes.
  *
- * Deviations from the reference code, all deliberate: ids are given when a track is confirmed
- * (so public ids are consecutive), not when it is created; a lost track past its buffer is
- * removed in that frame (ByteTrack keeps it one more frame by accident of list bookkeeping); a
- * detection scoring exactly `trackThreshold` counts as low-score instead of being dropped;
- * tracks dropped as duplicates are reported as removed.
+ * Deviations from the reference code in the `'default'` mode, all deliberate: ids are given
+ * when a track is confirmed (so public ids are consecutive), not when it is created; a lost
+ * track past its buffer is removed in that frame (ByteTrack keeps it one more frame by accident
+ * of list bookkeeping); a detection scoring exactly `trackThreshold` counts as low-score instead
+ * of being dropped; IoU is the plain continuous one; tracks dropped as duplicates are reported
+ * as removed.
+ *
+ * `mode: 'reference'` undoes every one of those deviations and ignores embeddings, so that it
+ * follows ifzhang/ByteTrack `yolox/tracker/byte_tracker.py` (commit d1bf019, `BYTETracker.update`,
+ * lines 159–289) step by step; comments below cite those line numbers as `L…`. What it cannot
+ * reproduce is the reference's tie-breaking between equal-cost assignments (`lap.lapjv`).
+ * Removals are reported when a track really leaves the lists (one frame after the reference
+ * marks it removed), and tracks dropped as duplicates are reported as removed.
  */
 import { MulticamReidError } from '../errors.js';
 import { KalmanFilterXYAH } from './kalman-filter.js';
 import { LinearAssignment } from './linear-assignment.js';
-import { fuseAppearance, fuseDetectionScores, iouDistances } from './matching.js';
+import { boxIou, boxIouInclusive, fuseAppearance, fuseDetectionScores, iouDistances } from './matching.js';
 import { maxFramesLost, resolveByteTrackerOptions, type ByteTrackerOptions } from './options.js';
 import { TrackRecord } from './track-record.js';
 import type { Track, TrackerDetection, TrackerUpdate } from './types.js';
@@ -55,6 +63,8 @@ export class ByteTracker {
   private readonly kalman = new KalmanFilterXYAH();
   private readonly solver = new LinearAssignment();
   private readonly maxLost: number;
+  /** `mode: 'reference'`: the official ByteTrack's exact behaviour. */
+  private readonly reference: boolean;
 
   private frame = 0;
   private nextId = 1;
@@ -83,6 +93,7 @@ export class ByteTracker {
   constructor(options: Partial<ByteTrackerOptions> = {}) {
     this.options = Object.freeze(resolveByteTrackerOptions(options));
     this.maxLost = maxFramesLost(this.options);
+    this.reference = this.options.mode === 'reference';
   }
 
   /** Frames seen since construction or `reset()` (updates and advances). */
@@ -102,7 +113,9 @@ export class ByteTracker {
     const frame = ++this.frame;
     this.clearDetectionIndices();
 
-    // Split detections by score.
+    // Split detections by score (L177–185: high `> track_thresh`; low `> 0.1` and, in the
+    // reference, strictly `< track_thresh`, so a score of exactly track_thresh is dropped there).
+    const reference = this.reference;
     let highCount = 0;
     let lowCount = 0;
     this.highIndex = ensureInt(this.highIndex, detections.length);
@@ -110,7 +123,7 @@ export class ByteTracker {
     for (let d = 0; d < detections.length; d++) {
       const s = detections[d]!.score;
       if (s > o.trackThreshold) this.highIndex[highCount++] = d;
-      else if (s > o.lowThreshold) this.lowIndex[lowCount++] = d;
+      else if (s > o.lowThreshold && (!reference || s < o.trackThreshold)) this.lowIndex[lowCount++] = d;
     }
 
     const pool = this.pool;
@@ -125,7 +138,7 @@ export class ByteTracker {
     const newlyLost: TrackRecord[] = [];
     const removed: TrackRecord[] = [];
 
-    // 1. Confirmed tracked + lost tracks × high-score detections.
+    // 1. Confirmed tracked + lost tracks × high-score detections (L195–220).
     let m = this.associate(pool, detections, this.highIndex, highCount, o.matchThreshold, true);
     const leftoverTracked = this.leftoverTracked;
     leftoverTracked.length = 0;
@@ -143,7 +156,7 @@ export class ByteTracker {
       this.absorb(track, detections, this.highIndex[j]!, frame);
     }
 
-    // 2. Remaining tracked tracks × low-score detections, IoU only.
+    // 2. Remaining tracked tracks × low-score detections, IoU only (L222–247).
     m = this.associate(leftoverTracked, detections, this.lowIndex, lowCount, o.lowMatchThreshold, false);
     for (let i = 0; i < leftoverTracked.length; i++) {
       const track = leftoverTracked[i]!;
@@ -156,7 +169,7 @@ export class ByteTracker {
       }
     }
 
-    // 3. Unconfirmed tracks × leftover high-score detections: confirm or discard.
+    // 3. Unconfirmed tracks × leftover high-score detections: confirm or discard (L249–261).
     m = this.associate(unconfirmed, detections, this.leftoverHigh, leftoverHighCount, o.unconfirmedMatchThreshold, true);
     const confirmedNow: TrackRecord[] = [];
     for (let i = 0; i < unconfirmed.length; i++) {
@@ -175,13 +188,15 @@ export class ByteTracker {
       if (m.colToRow[j]! < 0) this.leftoverHigh[newCount++] = this.leftoverHigh[j]!;
     }
 
-    // 4. New tracks from the high-score detections nobody claimed.
+    // 4. New tracks from the high-score detections nobody claimed (L263–269; the reference
+    // draws the id here, in `activate`, even for tracks that are never confirmed).
     const created: TrackRecord[] = [];
     for (let k = 0; k < newCount; k++) {
       const d = this.leftoverHigh[k]!;
       const det = detections[d]!;
       if (det.score < o.newTrackThreshold) continue;
       const track = new TrackRecord(this.kalman, det, d, frame);
+      if (reference) track.id = this.nextId++;
       if (frame === 1) {
         track.confirmed = true;
         confirmedNow.push(track);
@@ -189,20 +204,37 @@ export class ByteTracker {
       created.push(track);
     }
 
-    // 5. Lost tracks past their buffer.
+    // 5. Lost tracks past their buffer (L271–274). The reference marks them removed but
+    // subtracts only the removals of earlier frames from its lost list (L283–284), so such a
+    // track stays matchable in the next frame's first association; it leaves in the
+    // bookkeeping below one frame later, and a re-found one leaves as soon as it is lost again.
     for (const track of this.lost) {
-      if (track.state === 'lost' && frame - track.lastFrame > this.maxLost) {
+      if (track.state !== 'lost' || frame - track.lastFrame <= this.maxLost) continue;
+      if (!reference) {
         track.state = 'removed';
         removed.push(track);
+      } else if (track.expiredAt === 0) {
+        track.expiredAt = frame;
       }
     }
 
-    // Bookkeeping in ByteTrack's order: surviving tracked, then new, then re-found.
+    // Bookkeeping in ByteTrack's order (L278–285): surviving tracked, then new, then re-found;
+    // surviving lost, then newly lost; then duplicates.
     const nextTracked = this.tracked.filter((t) => t.state === 'tracked');
     for (const t of created) nextTracked.push(t);
     for (const t of refound) nextTracked.push(t);
-    const nextLost = this.lost.filter((t) => t.state === 'lost');
-    for (const t of newlyLost) nextLost.push(t);
+    const nextLost: TrackRecord[] = [];
+    for (const list of [this.lost, newlyLost]) {
+      for (const t of list) {
+        if (t.state !== 'lost') continue;
+        if (t.expiredAt > 0 && t.expiredAt < frame) {
+          t.state = 'removed';
+          removed.push(t);
+        } else {
+          nextLost.push(t);
+        }
+      }
+    }
     this.dropDuplicates(nextTracked, nextLost, removed);
     this.tracked = nextTracked.filter((t) => t.state === 'tracked');
     this.lost = nextLost.filter((t) => t.state === 'lost');
@@ -210,14 +242,14 @@ export class ByteTracker {
     const started: Track[] = [];
     for (const t of confirmedNow) {
       if (t.state !== 'tracked') continue; // discarded as a duplicate in the frame it was confirmed
-      t.id = this.nextId++;
+      if (!reference) t.id = this.nextId++;
       started.push(t);
     }
     return {
       active: this.activeTracks(),
       started,
-      lost: newlyLost,
-      removed: removed.filter((t) => t.id > 0),
+      lost: newlyLost.filter((t) => t.state === 'lost'),
+      removed: removed.filter((t) => t.confirmed && t.id > 0),
     };
   }
 
@@ -297,25 +329,29 @@ export class ByteTracker {
       if (d.embedding !== undefined) withEmbeddings = true;
     }
 
-    iouDistances(rowBoxes, rows, colBoxes, cols, iou);
+    iouDistances(rowBoxes, rows, colBoxes, cols, iou, this.reference);
     if (fused && this.options.fuseScore) fuseDetectionScores(iou, rows, cols, colScores, cost);
     else cost.set(iou.subarray(0, rows * cols));
-    if (fused && withEmbeddings) {
+    if (fused && withEmbeddings && !this.reference) {
       fuseAppearance(cost, iou, rows, cols, this.rowEmbeddings, this.colEmbeddings, this.options);
     }
-    return this.solver.solveWithLimit(cost, rows, cols, limit);
+    if (this.options.assignment === 'lapjv') return this.solver.solveWithLimit(cost, rows, cols, limit);
+    // 'max-matches': pairs above the limit are forbidden, then as many pairs as possible.
+    const n = rows * cols;
+    for (let k = 0; k < n; k++) if (cost[k]! > limit) cost[k] = Number.NaN;
+    return this.solver.solveMaxCardinality(cost, rows, cols);
   }
 
   private absorb(track: TrackRecord, detections: readonly TrackerDetection[], d: number, frame: number): void {
     track.absorb(this.kalman, detections[d]!, d, frame, this.options.embeddingMomentum);
   }
 
-  /** ByteTrack's `remove_duplicate_stracks`: of two near-identical boxes, the younger track goes. */
+  /** ByteTrack's `remove_duplicate_stracks` (L317–330): of two near-identical boxes, the younger track goes. */
   private dropDuplicates(tracked: TrackRecord[], lost: TrackRecord[], removed: TrackRecord[]): void {
     if (tracked.length === 0 || lost.length === 0) return;
     for (const a of tracked) {
       for (const b of lost) {
-        if (iouDistanceOf(a, b) >= DUPLICATE_IOU_DISTANCE) continue;
+        if (iouDistanceOf(a, b, this.reference) >= DUPLICATE_IOU_DISTANCE) continue;
         const loser = a.age > b.age ? b : a;
         if (loser.state !== 'removed') {
           loser.state = 'removed';
@@ -355,12 +391,9 @@ export class ByteTracker {
   }
 }
 
-function iouDistanceOf(a: Track, b: Track): number {
-  const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (iw <= 0 || ih <= 0) return 1;
-  const inter = iw * ih;
-  return 1 - inter / ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter);
+function iouDistanceOf(a: Track, b: Track, inclusive: boolean): number {
+  const iou = inclusive ? boxIouInclusive : boxIou;
+  return 1 - iou(a.x1, a.y1, a.x2, a.y2, b.x1, b.y1, b.x2, b.y2);
 }
 
 function ensureInt(buffer: Int32Array, size: number): Int32Array {

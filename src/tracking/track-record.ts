@@ -29,6 +29,12 @@ export class TrackRecord implements Track {
   readonly covariance = new Float64Array(KALMAN_STATE_SIZE * KALMAN_STATE_SIZE);
   /** Tracker frame of the last matched detection (ByteTrack's `frame_id` / `end_frame`). */
   lastFrame: number;
+  /**
+   * Reference mode: the frame in which this track ran past its lost buffer (0 = never). The
+   * official ByteTrack marks such a track removed but leaves it in its lost list until the
+   * next frame, where it can still be re-found; once marked, it is never kept as lost again.
+   */
+  expiredAt = 0;
 
   constructor(kalman: KalmanFilterXYAH, detection: TrackerDetection, detectionIndex: number, frame: number) {
     this.score = detection.score;

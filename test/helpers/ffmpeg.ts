@@ -1,5 +1,6 @@
 /** Test-side ffmpeg helpers: inspect outputs and archives; live senders and child checks come from the streams helpers. */
 export { childFfmpegPids, startUdpSender, stopProcess, freshPort } from '../streams/helpers.js';
+export { startBarsSender, startRtspServer, waitForEvent, type UdpSenderOptions, type RtspServer } from '../streams/helpers.js';
 import { execFile, spawnSync } from 'node:child_process';
 import { resolveFfmpegPath } from '../../src/streams/ffmpeg-path.js';
 

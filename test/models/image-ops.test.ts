@@ -24,7 +24,7 @@ describe('Letterboxer', () => {
     const out = new Float32Array(lb.tensorLength).fill(-1);
     for (const pixelFormat of ['rgb24', 'bgr24'] as const) {
       const layout = lb.run(solid(16, 8, [200, 100, 50], pixelFormat), out);
-      assert.deepEqual(layout, { srcWidth: 16, srcHeight: 8, contentWidth: 8, contentHeight: 4, padX: 0, padY: 0, scaleX: 0.5, scaleY: 0.5 });
+      assert.deepEqual(layout, { srcWidth: 16, srcHeight: 8, tensorWidth: 8, tensorHeight: 8, contentWidth: 8, contentHeight: 4, padX: 0, padY: 0, scaleX: 0.5, scaleY: 0.5 });
       assert.deepEqual([0, 1, 2].map((c) => at(out, 8, 8, c, 7, 3)), [50, 100, 200], 'content is B, G, R');
       assert.deepEqual([0, 1, 2].map((c) => at(out, 8, 8, c, 0, 4)), [114, 114, 114], 'rows below the content are padding');
       assert.ok(!out.includes(-1), 'every value was written');
@@ -54,6 +54,58 @@ describe('Letterboxer', () => {
   });
 });
 
+describe('Letterboxer layouts and rectangular tensors', () => {
+  it('writes NHWC (interleaved) tensors with the same values as NCHW', () => {
+    const image = solid(16, 8, [200, 100, 50]);
+    image.data.set([10, 20, 30], (3 * 16 + 5) * 3); // one distinct pixel
+    const planar = new Letterboxer(8, 8, YOLOX);
+    const interleaved = new Letterboxer(8, 8, YOLOX, { layout: 'NHWC' });
+    const a = new Float32Array(planar.tensorLength).fill(-1);
+    const b = new Float32Array(interleaved.tensorLength).fill(-1);
+    planar.run(image, a);
+    interleaved.run(image, b);
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        for (let c = 0; c < 3; c++) assert.equal(b[(y * 8 + x) * 3 + c], at(a, 8, 8, c, x, y), `(${x}, ${y}) channel ${c}`);
+      }
+    }
+    assert.ok(!b.includes(-1), 'every value was written');
+  });
+
+  it('cuts the tensor to the content rounded up to the stride, keeping the fixed scale', () => {
+    // 640×360 into 416×416 with stride 32: scale 0.65, content 416×234, tensor 416×256.
+    const lb = new Letterboxer(416, 416, YOLOX, { stride: 32 });
+    assert.deepEqual(lb.layoutFor(640, 360), { srcWidth: 640, srcHeight: 360, tensorWidth: 416, tensorHeight: 256, contentWidth: 416, contentHeight: 234, padX: 0, padY: 0, scaleX: 0.65, scaleY: 0.65 });
+    // 640×480 into the pedestrian detector's 1088×608: tensor 832×608 (issue 13's example).
+    const pedestrian = new Letterboxer(1088, 608, YOLOX, { stride: 32 });
+    const layout = pedestrian.layoutFor(640, 480);
+    assert.deepEqual([layout.tensorWidth, layout.tensorHeight, layout.contentWidth, layout.contentHeight], [832, 608, 811, 608]);
+    // A centred letterbox centres the content inside the cut tensor.
+    const centred = new Letterboxer(64, 64, YOLOV8, { stride: 32 }).layoutFor(100, 40);
+    assert.deepEqual([centred.tensorWidth, centred.tensorHeight, centred.padX, centred.padY, centred.contentHeight], [64, 32, 0, 3, 26]);
+    // The pixels of the rectangular tensor are the top rows of the fixed one.
+    const image = solid(640, 360, [90, 60, 30]);
+    image.data.set([255, 255, 255], (100 * 640 + 300) * 3);
+    const fixed = new Letterboxer(416, 416, YOLOX);
+    const full = new Float32Array(fixed.tensorLength);
+    const cut = new Float32Array(lb.tensorLength).fill(-1);
+    fixed.run(image, full);
+    lb.run(image, cut);
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < 234; y++) {
+        for (let x = 0; x < 416; x++) assert.equal(cut[c * 416 * 256 + y * 416 + x], full[c * 416 * 416 + y * 416 + x]);
+      }
+      assert.equal(cut[c * 416 * 256 + 250 * 416 + 10], 114, 'rows below the content are padding');
+    }
+    assert.ok(!cut.subarray(0, 3 * 416 * 256).includes(-1));
+  });
+
+  it("stretches the frame over the whole tensor with letterbox: 'none'", () => {
+    const layout = new Letterboxer(8, 8, { ...YOLOX, letterbox: 'none' }).layoutFor(16, 4);
+    assert.deepEqual([layout.contentWidth, layout.contentHeight, layout.scaleX, layout.scaleY], [8, 8, 0.5, 2]);
+  });
+});
+
 describe('CropResizer and clipBoxToPixels', () => {
   it('normalises crops with ImageNet mean/std into consecutive batch slots', () => {
     const resizer = new CropResizer(4, 8, OSNET);
@@ -70,6 +122,14 @@ describe('CropResizer and clipBoxToPixels', () => {
         assert.ok(Math.abs(out[resizer.slotLength + c * 32 + i]! - expected1[c]!) < 1e-5);
       }
     }
+  });
+
+  it('writes NHWC crops (retail-0287: BGR, raw 0–255)', () => {
+    const resizer = new CropResizer(2, 4, { channelOrder: 'bgr', scale: 1, mean: [0, 0, 0], std: [1, 1, 1], letterbox: 'none', padValue: 0 }, 'NHWC');
+    const out = new Float32Array(2 * resizer.slotLength);
+    resizer.run(solid(10, 10, [200, 100, 50]), { x: 0, y: 0, width: 10, height: 10 }, out, 1);
+    assert.deepEqual(Array.from(out.subarray(resizer.slotLength, resizer.slotLength + 6)), [50, 100, 200, 50, 100, 200]);
+    assert.ok(out.subarray(0, resizer.slotLength).every((v) => v === 0), 'slot 0 untouched');
   });
 
   it('clips boxes to the frame, rounds outwards, and rejects empty or non-finite boxes', () => {

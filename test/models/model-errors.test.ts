@@ -51,7 +51,13 @@ describe('clear errors for bad model files', () => {
   });
 
   it('an unknown model id lists the known ones', async () => {
-    await assert.rejects(PersonDetector.load({ modelId: 'yolo-giant' }), { code: 'MODEL_NOT_FOUND', message: /"yolox-nano", "osnet-x0.25-msmt17"/ });
+    await assert.rejects(PersonDetector.load({ modelId: 'yolo-giant' }), (error: unknown) => {
+      assert.ok(error instanceof ModelError);
+      assert.equal(error.code, 'MODEL_NOT_FOUND');
+      for (const id of ['yolox-nano', 'bytetrack-nano-mot17', 'osnet-x0.25-msmt17', 'osnet-x0.5-msmt17', 'reid-retail-0287']) assert.ok(error.message.includes(`"${id}"`), `${id} missing from: ${error.message}`);
+      return true;
+    });
+    await assert.rejects(ReidEmbedder.load({ modelId: 'osnet-giant' }), { code: 'MODEL_NOT_FOUND', message: /unknown model id "osnet-giant".*"reid-retail-0287"/ });
   });
 
   it('an unavailable execution provider is INVALID_OPTION', async () => {

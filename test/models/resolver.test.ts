@@ -29,7 +29,7 @@ function folderWith(name: string, file: string): string {
 describe('the manifest', () => {
   it('describes the shared model files exactly (SHA-256, size, shapes)', async () => {
     const manifest = loadManifest();
-    assert.deepEqual(manifest.models.map((m) => m.id), ['yolox-nano', 'osnet-x0.25-msmt17']);
+    assert.deepEqual(manifest.models.map((m) => m.id), ['yolox-nano', 'bytetrack-nano-mot17', 'osnet-x0.25-msmt17', 'osnet-x0.5-msmt17', 'reid-retail-0287']);
     for (const entry of manifest.models) {
       const bytes = readFileSync(modelFile(entry.file));
       assert.equal(createHash('sha256').update(bytes).digest('hex'), entry.sha256, `${entry.file} SHA-256`);

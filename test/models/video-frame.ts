@@ -17,3 +17,16 @@ export function decodeVideoFrame(file: string, seconds: number, width: number, h
     });
   });
 }
+
+/** The first `count` frames of a video, as packed pixels (one ffmpeg run). */
+export function decodeVideoFrames(file: string, count: number, width: number, height: number, pixelFormat: PixelFormat = 'rgb24'): Promise<ImageView[]> {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-frames:v', String(count), '-an', '-f', 'rawvideo', '-pix_fmt', pixelFormat, 'pipe:1'];
+  const frameBytes = width * height * 3;
+  return new Promise((resolve, reject) => {
+    execFile(resolveFfmpegPath(), args, { encoding: 'buffer', maxBuffer: count * frameBytes + 1024 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`ffmpeg could not decode ${file}: ${stderr.toString()}`));
+      if (stdout.length !== count * frameBytes) return reject(new Error(`${file} decoded to ${stdout.length} bytes, expected ${count} frames of ${width}x${height}x3`));
+      resolve(Array.from({ length: count }, (_, k) => ({ data: new Uint8Array(stdout.buffer, stdout.byteOffset + k * frameBytes, frameBytes), width, height, pixelFormat })));
+    });
+  });
+}

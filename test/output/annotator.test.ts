@@ -54,64 +54,57 @@ test('global ids keep one colour; the first palette-length ids all differ', () =
   assert.equal(fills.size, ID_PALETTE.length);
 });
 
-test('draws box borders in the global id colour and leaves undrawn pixels untouched', () => {
+test('draws box borders in the global id colour, in place, and leaves undrawn pixels untouched', () => {
+  const clean = decodeFrame('rgb24');
   const frame = decodeFrame('rgb24');
   const annotator = new FrameAnnotator(WIDTH, HEIGHT);
   const out = annotator.annotate(frame, overlay);
-  assert.equal(out.length, WIDTH * HEIGHT * 4);
+  assert.equal(out, frame.data, 'drawn into the frame itself: no copy');
 
   // Left border of the G3 box (border lies inside the box): exactly the palette colour.
-  const border = rgbAt(out, box.x1, 160, 'rgba');
+  const border = rgbAt(out, box.x1, 160, 'rgb24');
   assert.deepEqual(border, hexToRgb(colorForGlobalId(3).fill));
-  assert.notDeepEqual(border, rgbAt(frame.data, box.x1, 160, 'rgb24'));
+  assert.notDeepEqual(border, rgbAt(clean.data, box.x1, 160, 'rgb24'));
   // Inside the box, away from border and label, and far from any drawing: unchanged.
   for (const [x, y] of [[130, 160], [200, 150], [500, 330], [639, 359]] as const) {
-    assert.deepEqual(rgbAt(out, x, y, 'rgba'), rgbAt(frame.data, x, y, 'rgb24'), `pixel ${x},${y}`);
+    assert.deepEqual(rgbAt(out, x, y, 'rgb24'), rgbAt(clean.data, x, y, 'rgb24'), `pixel ${x},${y}`);
   }
-  // Opaque output, as the encoder expects.
-  for (let i = 3; i < out.length; i += 4 * 997) assert.equal(out[i], 255);
 });
 
-test('bgr24 frames come out as the same RGBA as rgb24 frames', () => {
+test('bgr24 frames get the same picture as rgb24 frames, in their own channel order', () => {
   const annotator = new FrameAnnotator(WIDTH, HEIGHT);
-  const fromRgb = Buffer.from(annotator.annotate(decodeFrame('rgb24'), overlay));
-  const fromBgr = Buffer.from(annotator.annotate(decodeFrame('bgr24'), overlay));
-  assert.ok(fromRgb.equals(fromBgr));
+  const fromRgb = annotator.annotate(decodeFrame('rgb24'), overlay);
+  const fromBgr = annotator.annotate(decodeFrame('bgr24'), overlay);
+  for (let p = 0; p < WIDTH * HEIGHT; p += 7) {
+    const [x, y] = [p % WIDTH, Math.floor(p / WIDTH)];
+    assert.deepEqual(rgbAt(fromBgr, x, y, 'bgr24'), rgbAt(fromRgb, x, y, 'rgb24'), `pixel ${x},${y}`);
+  }
 });
 
-test('with nothing to draw, the output is the input as opaque RGBA, for every layout and alignment', () => {
+test('with nothing to draw, the frame is left exactly as it was', () => {
   for (const [width, height] of [[7, 5], [64, 36], [33, 3]] as const) {
-    const pixels = width * height;
     const annotator = new FrameAnnotator(width, height);
     for (const pixelFormat of ['rgb24', 'bgr24'] as const) {
-      for (const offset of [0, 1, 3]) {
-        // Pseudo-random bytes, placed `offset` bytes into a larger buffer (unaligned views).
-        const backing = new Uint8Array(pixels * 3 + offset);
-        for (let i = 0; i < backing.length; i++) backing[i] = (i * 2654435761) >>> 24;
-        const data = backing.subarray(offset);
-        const out = annotator.annotate({ data, width, height, pixelFormat }, { boxes: [], zones: [] });
-        const expected = new Uint8Array(pixels * 4);
-        for (let p = 0; p < pixels; p++) {
-          const [r, g, b] = pixelFormat === 'rgb24' ? [data[3 * p]!, data[3 * p + 1]!, data[3 * p + 2]!] : [data[3 * p + 2]!, data[3 * p + 1]!, data[3 * p]!];
-          expected.set([r, g, b, 255], 4 * p);
-        }
-        assert.ok(Buffer.from(out).equals(Buffer.from(expected)), `${width}x${height} ${pixelFormat} offset ${offset}`);
-      }
+      const data = new Uint8Array(width * height * 3);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+      const copy = Buffer.from(data);
+      annotator.annotate({ data, width, height, pixelFormat }, { boxes: [], zones: [] });
+      assert.ok(Buffer.from(data).equals(copy), `${width}x${height} ${pixelFormat}`);
     }
   }
 });
 
 test('zones are tinted, not painted over; labels carry text on a filled background', () => {
-  const frame = decodeFrame('rgb24');
-  const out = new FrameAnnotator(WIDTH, HEIGHT).annotate(frame, overlay);
+  const clean = decodeFrame('rgb24');
+  const out = new FrameAnnotator(WIDTH, HEIGHT).annotate(decodeFrame('rgb24'), overlay);
   // A point inside the zone, clear of its caption and of every box.
   const [x, y] = [60, 330];
-  const before = rgbAt(frame.data, x, y, 'rgb24');
-  const after = rgbAt(out, x, y, 'rgba');
+  const before = rgbAt(clean.data, x, y, 'rgb24');
+  const after = rgbAt(out, x, y, 'rgb24');
   assert.notDeepEqual(after, before);
   const zone = hexToRgb('#00e5ff');
   for (let c = 0; c < 3; c++) {
-    // 25 % zone colour over the frame (±1 for rounding).
+    // 25 % zone colour over the frame (±1.5 for integer rounding).
     assert.ok(Math.abs(after[c]! - (0.75 * before[c]! + 0.25 * zone[c]!)) <= 1.5, `channel ${c}: ${after[c]} from ${before[c]} and ${zone[c]}`);
   }
 
@@ -121,7 +114,7 @@ test('zones are tinted, not painted over; labels carry text on a filled backgrou
   let text = 0;
   for (let ly = box.y1 - 14; ly < box.y1 - 2; ly++) {
     for (let lx = box.x1 + 2; lx < box.x1 + 60; lx++) {
-      const p = rgbAt(out, lx, ly, 'rgba');
+      const p = rgbAt(out, lx, ly, 'rgb24');
       if (p[0] === fill[0] && p[1] === fill[1] && p[2] === fill[2]) background++;
       else text++;
     }
@@ -130,13 +123,20 @@ test('zones are tinted, not painted over; labels carry text on a filled backgrou
   assert.ok(text > 30, `label text pixels: ${text}`);
 });
 
-test('reuses its buffers: consecutive frames do not bleed into each other', () => {
-  const annotator = new FrameAnnotator(WIDTH, HEIGHT);
-  const first = annotator.annotate(decodeFrame('rgb24', 5), overlay);
-  const firstCopy = Buffer.from(first);
-  const second = annotator.annotate(decodeFrame('rgb24', 10), { boxes: [], zones: [] });
-  assert.ok(Buffer.from(first).equals(firstCopy), 'an earlier result must not change');
-  assert.deepEqual(rgbAt(second, box.x1, 160, 'rgba'), rgbAt(decodeFrame('rgb24', 10).data, box.x1, 160, 'rgb24'));
+test('counting lines, their in/out counts and movement trails are drawn', () => {
+  const clean = decodeFrame('rgb24');
+  const out = new FrameAnnotator(WIDTH, HEIGHT).annotate(decodeFrame('rgb24'), {
+    boxes: [],
+    zones: [],
+    lines: [{ name: 'door', line: [[400, 100], [600, 100]], in: 3, out: 1, color: '#ff0000' }],
+    trails: [{ points: [420, 300, 460, 310, 500, 330], globalId: 2 }],
+  });
+  assert.deepEqual(rgbAt(out, 450, 100, 'rgb24'), [255, 0, 0], 'the line is drawn in its colour');
+  assert.deepEqual(rgbAt(out, 500, 108, 'rgb24'), [255, 0, 0], 'the arrow points to the in side (below a left-to-right line)');
+  assert.deepEqual(rgbAt(out, 440, 305, 'rgb24'), hexToRgb(colorForGlobalId(2).fill), 'the trail is in the identity colour');
+  let changed = 0;
+  for (let lx = 430; lx < 570; lx++) for (let ly = 70; ly < 98; ly++) if (rgbAt(out, lx, ly, 'rgb24').join() !== rgbAt(clean.data, lx, ly, 'rgb24').join()) changed++;
+  assert.ok(changed > 500, `the "door in 3 · out 1" caption is drawn above the line (${changed} pixels)`);
 });
 
 test('rejects a frame of another size and bad options', () => {
@@ -148,9 +148,15 @@ test('rejects a frame of another size and bad options', () => {
 });
 
 test('saves an annotated frame as PNG for a visual check', () => {
-  const out = new FrameAnnotator(WIDTH, HEIGHT).annotate(decodeFrame('rgb24'), overlay);
+  const out = new FrameAnnotator(WIDTH, HEIGHT).annotate(decodeFrame('rgb24'), {
+    ...overlay,
+    lines: [{ name: 'door', line: [[400, 100], [600, 100]], in: 3, out: 1 }],
+    trails: [{ points: [420, 300, 460, 310, 500, 330], globalId: 2 }],
+  });
+  const rgba = new Uint8ClampedArray(WIDTH * HEIGHT * 4);
+  for (let i = 0, j = 0; i < out.length; i += 3, j += 4) rgba.set([out[i]!, out[i + 1]!, out[i + 2]!, 255], j);
   const canvas = createCanvas(WIDTH, HEIGHT);
-  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(out.buffer, out.byteOffset, out.length), WIDTH, HEIGHT), 0, 0);
+  canvas.getContext('2d').putImageData(new ImageData(rgba, WIDTH, HEIGHT), 0, 0);
   const dir = artifactsDir('output');
   mkdirSync(dir, { recursive: true });
   const png = canvas.encodeSync('png');

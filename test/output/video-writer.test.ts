@@ -87,9 +87,10 @@ test('annotated frames become a browser-playable H.264 MP4: yuv420p, faststart, 
   const frames = decodeFrames(50);
   const annotator = new FrameAnnotator(WIDTH, HEIGHT);
   const file = path.join(dir, 'annotated.mp4');
-  const writer = await VideoWriter.open(file, { width: WIDTH, height: HEIGHT, fps: FPS, inputPixelFormat: 'rgba' });
+  const writer = await VideoWriter.open(file, { width: WIDTH, height: HEIGHT, fps: FPS, inputPixelFormat: 'rgb24' });
   for (let i = 0; i < frames.length; i++) {
-    const rgba = annotator.annotate(
+    // The annotator draws into the frame itself; the writer takes it as it is.
+    const pixels = annotator.annotate(
       { data: frames[i]!, width: WIDTH, height: HEIGHT, pixelFormat: 'rgb24' },
       {
         boxes: [{ x1: 100 + 2 * i, y1: 80, x2: 170 + 2 * i, y2: 260, trackId: 12, globalId: 3, name: 'Alice' }],
@@ -97,7 +98,7 @@ test('annotated frames become a browser-playable H.264 MP4: yuv420p, faststart, 
         header: `cam 0 · frame ${i}`,
       },
     );
-    await writer.write(rgba);
+    await writer.write(pixels);
   }
   const result = await writer.close();
   assert.deepEqual(result, { frames: 50, path: file });
@@ -105,6 +106,22 @@ test('annotated frames become a browser-playable H.264 MP4: yuv420p, faststart, 
   const info = await inspectVideo(file);
   assert.deepEqual(info, { codec: 'h264', pixelFormat: 'yuv420p', width: WIDTH, height: HEIGHT, fps: FPS, frames: 50 });
   assertFaststart(file);
+});
+
+test('timed writing keeps the source timeline: gaps are filled with the frame that lasts, every frame is shown', async () => {
+  const frames = decodeFrames(6);
+  const file = path.join(dir, 'timed.mp4');
+  const writer = await VideoWriter.open(file, { width: WIDTH, height: HEIGHT, fps: FPS, inputPixelFormat: 'rgb24', preset: 'ultrafast' });
+  // A live camera at FPS that dropped frames and went down for 2 s; the last two frames come too close together.
+  const at = [10, 10 + 1 / FPS, 10 + 4 / FPS, 12 + 4 / FPS, 12 + 5 / FPS, 12 + 5.2 / FPS];
+  for (let i = 0; i < frames.length; i++) await writer.writeAt(frames[i]!, at[i]!);
+  assert.equal(writer.startTime, 10);
+  const { frames: written } = await writer.close();
+  // Slots: 0, 1, 4, 2·FPS+4, 2·FPS+5, and the last frame one slot later: 2·FPS+7 slots in all.
+  assert.equal(written, 2 * FPS + 7);
+  assert.equal(writer.framesRepeated, written - frames.length);
+  assert.equal((await inspectVideo(file)).frames, written);
+  await assert.rejects(writer.writeAt(frames[0]!, Number.NaN), (e: unknown) => e instanceof Error);
 });
 
 test('odd sizes are padded to even, bgr24 input and NTSC rates are accepted', async () => {

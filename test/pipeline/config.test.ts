@@ -28,7 +28,8 @@ test('an invalid field is a ConfigError naming the field path', () => {
     (error: unknown) => error instanceof ConfigError && error.code === 'INVALID_CONFIG' && error.culprit === 'detector.scoreThreshold' && /detector\.scoreThreshold/.test(error.message),
   );
   assert.throws(() => parseConfig({ streams: { bufferSize: 0 } }), /streams\.bufferSize/);
-  assert.throws(() => parseConfig({ streams: { syncTolerance: -1 } }), /streams\.syncTolerance/);
+  assert.throws(() => parseConfig({ streams: { connectTimeout: -1 } }), /streams\.connectTimeout/);
+  assert.throws(() => parseConfig({ streams: { syncTolerance: 0.1 } }), /syncTolerance/, 'an option the pipeline has no use for is refused');
   assert.throws(() => parseConfig({ identity: { similarityThreshold: -0.1 } }), /identity\.similarityThreshold/);
   assert.throws(() => parseConfig({ detectr: {} }), /detectr/, 'a misspelt section is rejected');
 });

@@ -50,11 +50,12 @@ test('two cameras with zones: seed-named outputs that agree with each other and 
   assert.equal(result.zipPath, path.join(outRoot, 'multi_stream_2024-01-15-14-30_results.zip'));
   for (const camera of result.cameras) {
     const dir = path.join(result.outputDir!, `camera_${camera.cameraIndex}`);
-    assert.deepEqual(readdirSync(dir).sort(), ['output_20240115_143022.mp4', 'tracks_20240115_143022.csv', 'zones_20240115_143022.json']);
+    assert.deepEqual(readdirSync(dir).sort(), ['heatmap_20240115_143022.png', 'output_20240115_143022.mp4', 'tracks_20240115_143022.csv', 'zones_20240115_143022.json']);
+    assert.equal(camera.heatmapPath, path.join(dir, 'heatmap_20240115_143022.png'));
   }
   const entries = listZip(result.zipPath!);
   for (const i of [0, 1]) {
-    for (const f of ['output_20240115_143022.mp4', 'tracks_20240115_143022.csv', 'zones_20240115_143022.json']) {
+    for (const f of ['heatmap_20240115_143022.png', 'output_20240115_143022.mp4', 'tracks_20240115_143022.csv', 'zones_20240115_143022.json']) {
       assert.ok(entries.includes(`multi_stream_2024-01-15-14-30/camera_${i}/${f}`), `ZIP holds camera_${i}/${f}: ${entries.join(', ')}`);
     }
   }

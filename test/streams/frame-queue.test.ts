@@ -63,3 +63,19 @@ test('close keeps queued items readable until drained', async () => {
   assert.equal(await q.take(), 1);
   assert.equal(q.finished, true);
 });
+
+test('every item the queue throws away goes to onDiscard: drops and clear()', () => {
+  const discarded: number[] = [];
+  const live = new FrameQueue<number>(2, 'drop-oldest', () => {}, (item) => discarded.push(item));
+  for (let i = 0; i < 5; i++) live.push(i);
+  assert.deepEqual(discarded, [0, 1, 2]);
+  live.clear();
+  assert.deepEqual(discarded, [0, 1, 2, 3, 4]);
+  const file = new FrameQueue<number>(2, 'block', () => {}, (item) => discarded.push(item));
+  file.push(7);
+  file.push(8);
+  file.push(9);
+  assert.equal(discarded.length, 5, "'block' never discards on push");
+  file.clear();
+  assert.deepEqual(discarded.slice(5), [7, 8, 9]);
+});

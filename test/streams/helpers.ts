@@ -18,7 +18,7 @@ export function freshPort(): number {
   return portCursor;
 }
 
-/** PIDs of ffmpeg processes whose parent is this test process. */
+/** PIDs of ffmpeg (and ffprobe) processes whose parent is this test process. */
 export function childFfmpegPids(): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -28,7 +28,7 @@ export function childFfmpegPids(): number[] {
       // "pid (comm) state ppid …" — comm may contain spaces, so split after the closing paren.
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && comm === 'ffmpeg') pids.push(Number(entry));
+      if (ppid === process.pid && (comm === 'ffmpeg' || comm === 'ffprobe')) pids.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
@@ -44,15 +44,40 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   await exited;
 }
 
+/** How a test sender encodes. */
+export interface UdpSenderOptions {
+  /** Frames between keyframes. @default 9 (a receiver starts decoding within half a second) */
+  gop?: number;
+  /** Output frame rate (constant: frames are repeated to reach it); the clip's own when undefined. */
+  fps?: number;
+}
+
 /**
  * An ffmpeg sending `clip` in a loop at its native rate as MPEG-TS to udp://127.0.0.1:port,
- * re-encoded with a keyframe every 9 frames so a receiver can start decoding within half a second.
+ * re-encoded with a keyframe every `gop` frames (a fixed GOP: no extra keyframes at scene cuts).
  */
-export function startUdpSender(clip: string, port: number): ChildProcess {
+export function startUdpSender(clip: string, port: number, options: UdpSenderOptions = {}): ChildProcess {
+  return startSender(['-re', '-stream_loop', '-1', '-i', clip], port, options);
+}
+
+/**
+ * An ffmpeg sending SMPTE colour bars (seven vertical bars: grey, yellow, cyan, green, magenta,
+ * red, blue) of `size` as MPEG-TS to udp://127.0.0.1:port at 25 fps: content whose every column
+ * is known, so a test can tell a well-cut frame from a misaligned one.
+ */
+export function startBarsSender(port: number, size: string, options: UdpSenderOptions = {}): ChildProcess {
+  return startSender(['-re', '-f', 'lavfi', '-i', `smptebars=size=${size}:rate=25`], port, options);
+}
+
+function startSender(input: string[], port: number, options: UdpSenderOptions): ChildProcess {
+  const gop = String(options.gop ?? 9);
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
-    '-re', '-stream_loop', '-1', '-i', clip,
-    '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '9',
+    ...input,
+    '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+    // MPEG-TS takes variable rates: without -vsync cfr, -r would relabel frames instead of repeating them.
+    ...(options.fps !== undefined ? ['-vsync', 'cfr', '-r', String(options.fps)] : []),
+    '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
     '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`,
   ];
   const child = spawn(resolveFfmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -60,26 +85,41 @@ export function startUdpSender(clip: string, port: number): ChildProcess {
   return child;
 }
 
-/** Starts test/fixtures/rtsp-server.py serving `clip` at rtsp://127.0.0.1:port/mount; resolves once it listens. */
-export async function startRtspServer(clip: string, port: number, mount: string): Promise<ChildProcess> {
+/** The RTSP fixture server and what it reported. */
+export interface RtspServer {
+  process: ChildProcess;
+  /** TEARDOWN requests received so far. */
+  teardowns(): number;
+}
+
+/**
+ * Starts test/fixtures/rtsp-server.py serving `clip` at rtsp://127.0.0.1:port/mount; resolves
+ * once it listens. With `auth` ("user:password") clients must log in (basic auth).
+ */
+export async function startRtspServer(clip: string, port: number, mount: string, options: { auth?: string } = {}): Promise<ChildProcess & RtspServer> {
   const script = path.join(repoRoot, 'test', 'fixtures', 'rtsp-server.py');
-  const child = spawn('/usr/bin/python3', [script, String(port), mount, clip], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const extra = options.auth !== undefined ? ['--auth', options.auth] : [];
+  const child = spawn('/usr/bin/python3', [script, String(port), mount, clip, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
+  let out = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`RTSP server did not start within 10 s: ${log}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('READY')) {
+    const onData = () => {
+      if (out.includes('READY')) {
         clearTimeout(timer);
+        child.stdout!.off('data', onData);
         resolve();
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`RTSP server exited with ${code}: ${log}`));
     });
   });
-  return child;
+  return Object.assign(child, { process: child, teardowns: () => out.split('\n').filter((l) => l === 'TEARDOWN').length });
 }
 
 /** What ffmpeg itself says about a clip: frames decoded from its first video stream, size and fps. */

@@ -222,7 +222,100 @@ describe('ByteTracker', () => {
     assert.deepEqual(first.started, snapshot.started);
   });
 
+  it("mode 'reference' draws ids at creation, so a newcomer never confirmed leaves a gap", () => {
+    const run = (mode: 'default' | 'reference') => {
+      const tracker = new ByteTracker({ mode });
+      tracker.update([person(10, 10)]); // frame 1: confirmed at once, id 1
+      tracker.update([person(12, 10), person(300, 10)]); // a newcomer seen once (reference: id 2)
+      tracker.update([person(14, 10)]); // …and gone: discarded unconfirmed
+      tracker.update([person(16, 10), person(500, 10)]); // another newcomer
+      const u = tracker.update([person(18, 10), person(502, 10)]); // confirmed now
+      return { started: u.started.map((t) => t.id), ids: u.active.map((t) => t.id).sort() };
+    };
+    assert.deepEqual(run('default'), { started: [2], ids: [1, 2] });
+    assert.deepEqual(run('reference'), { started: [3], ids: [1, 3] });
+  });
+
+  it("mode 'reference' drops a detection scoring exactly trackThreshold; the default keeps it as low-score", () => {
+    for (const [mode, kept] of [['default', true], ['reference', false]] as const) {
+      const tracker = new ByteTracker({ mode });
+      for (let f = 0; f < 3; f++) tracker.update([person(100 + f, 50)]);
+      const u = tracker.update([person(103, 50, 0.5)]);
+      assert.equal(u.active.length === 1, kept, mode);
+    }
+  });
+
+  it("mode 'reference' keeps a lost track matchable one frame past its buffer, as ByteTrack's list bookkeeping does", () => {
+    // Buffer 2 frames (frameRate 30, trackBuffer 2). Last match at frame 3; past the buffer at
+    // frame 6 (6 − 3 > 2). The default removes it there; the reference can still re-find it in
+    // frame 7 — and drops it the moment it is lost again.
+    const run = (mode: 'default' | 'reference') => {
+      const tracker = new ByteTracker({ mode, trackBuffer: 2 });
+      const removedAt: number[] = [];
+      for (let f = 1; f <= 3; f++) tracker.update([person(100, 50)]);
+      for (let f = 4; f <= 6; f++) if (tracker.update([]).removed.length > 0) removedAt.push(f);
+      const back = tracker.update([person(100, 50)]); // frame 7
+      if (back.removed.length > 0) removedAt.push(7);
+      const again = tracker.update([]); // frame 8
+      return { refound: back.active.map((t) => t.id), removedAt, lostAgain: again.lost.length, removedAgain: again.removed.map((t) => t.id) };
+    };
+    assert.deepEqual(run('default'), { refound: [], removedAt: [6], lostAgain: 0, removedAgain: [] });
+    assert.deepEqual(run('reference'), { refound: [1], removedAt: [], lostAgain: 0, removedAgain: [1] });
+  });
+
+  it("mode 'reference' measures IoU with ByteTrack's +1 pixel convention", () => {
+    // A 10×10 box against the same box shifted right by 5 px: plain IoU 50/150 = 1/3, so the
+    // unconfirmed match (limit 0.7 on 1 − IoU·score) fails: 1 − 0.333·0.85 = 0.717 ≥ 0.7.
+    // Inclusive: widths 11, intersection 6×11 = 66, union 121 + 121 − 66 = 176, IoU 0.375:
+    // 1 − 0.375·0.85 = 0.681 < 0.7, so the reference confirms the track.
+    const box = (x: number): TrackerDetection => ({ x1: x, y1: 0, x2: x + 10, y2: 10, score: 0.85, classId: 0 });
+    for (const [mode, confirmed] of [['default', 0], ['reference', 1]] as const) {
+      const tracker = new ByteTracker({ mode, minBoxArea: 0 });
+      tracker.update([box(200)]); // frame 1 tracks are confirmed at once: start the newcomer later
+      tracker.update([box(200), box(0)]);
+      const u = tracker.update([box(200), box(5)]);
+      assert.equal(u.started.length, confirmed, mode);
+    }
+  });
+
+  it("mode 'reference' ignores embeddings (no appearance fusion)", () => {
+    const red = unit(1, 0.1, 0, 0);
+    const blue = unit(0, 0.1, 1, 0);
+    const tracker = new ByteTracker({ mode: 'reference' });
+    let ids: [number, number] = [0, 0];
+    for (let f = 0; f < 4; f++) {
+      const u = tracker.update([person(100, 50, 0.9, red), person(110, 50, 0.9, blue)]);
+      ids = [idOf(u.active, 0), idOf(u.active, 1)];
+    }
+    const swap = tracker.update([person(108, 50, 0.9, red), person(102, 50, 0.9, blue)]);
+    assert.deepEqual([idOf(swap.active, 0), idOf(swap.active, 1)], [ids[1], ids[0]], 'IoU alone decides, as in ByteTrack');
+  });
+
+  it("assignment 'max-matches' takes two fair pairs where 'lapjv' takes one good pair", () => {
+    // Tracks of 40×100 boxes standing at x = 100 (T1) and x = 124 (T2). Then detections at
+    // A: x = 100 and B: x = 76. Costs 1 − IoU·0.9, IoU of two boxes shifted by d px = (40 − d)/(40 + d):
+    // T1×A: d 0, IoU 1, cost 0.1; T2×A and T1×B: d 24, IoU 16/64, cost 0.775; T2×B: no overlap, 1.
+    // lapjv (unpaired costs the limit 0.8): {T1–A} gives 0.1 − 0.8 = −0.7, {T1–B, T2–A} gives
+    // 2·(0.775 − 0.8) = −0.05, so it takes T1–A and leaves T2 unmatched. max-matches takes the two.
+    const run = (assignment: 'lapjv' | 'max-matches') => {
+      const tracker = new ByteTracker({ assignment });
+      for (let f = 0; f < 3; f++) tracker.update([person(100, 50), person(124, 50)]);
+      const u = tracker.update([person(100, 50), person(76, 50)]);
+      return u.active.map((t) => [t.id, t.detectionIndex]).sort();
+    };
+    assert.deepEqual(run('lapjv'), [[1, 0]]);
+    assert.deepEqual(run('max-matches'), [[1, 1], [2, 0]]);
+  });
+
   it('rejects bad options and bad detections with typed errors', () => {
+    assert.throws(
+      () => new ByteTracker({ mode: 'bytetrack' as 'reference' }),
+      (e: unknown) => e instanceof ConfigError && e.code === 'INVALID_OPTION' && e.culprit === 'mode',
+    );
+    assert.throws(
+      () => new ByteTracker({ assignment: 'hungarian' as 'lapjv' }),
+      (e: unknown) => e instanceof ConfigError && e.code === 'INVALID_OPTION' && e.culprit === 'assignment',
+    );
     assert.throws(
       () => new ByteTracker({ trackThreshold: 1.5 }),
       (e: unknown) => e instanceof ConfigError && e.code === 'INVALID_OPTION' && e.culprit === 'trackThreshold',
