@@ -16,6 +16,8 @@ export interface RedisTraffic {
   commands: number;
   /** Round trips (one pipeline = one). */
   roundTrips: number;
+  /** Shared gallery: tracks that ended undecided and waited for their final id. */
+  waitedEnds?: number;
 }
 
 export interface EventPublisherOptions {

@@ -34,7 +34,7 @@ export interface DistributedPipelineOptions {
   /**
    * `shared`: one identity gallery per job, so global ids agree across workers. `per-worker`:
    * each worker keeps its own gallery for the job's cameras it runs (ids agree only among those).
-   * @default 'per-worker'
+   * @default 'shared'
    */
   gallery?: GalleryMode;
   /**
@@ -93,7 +93,7 @@ export class DistributedPipeline {
       if (!Number.isFinite(v) || v <= 0) throw new ConfigError('INVALID_OPTION', `${name} must be a number of seconds above 0, got ${String(value)}`, { culprit: name });
       return v;
     };
-    const gallery = options.gallery ?? 'per-worker';
+    const gallery = options.gallery ?? 'shared';
     if (gallery !== 'shared' && gallery !== 'per-worker') throw new ConfigError('INVALID_OPTION', `gallery must be 'shared' or 'per-worker', got ${String(gallery)}`, { culprit: 'gallery' });
     this.deps = {
       config: this.config,

@@ -23,6 +23,7 @@ import { classifySource } from '../streams/url.js';
 import { linesForCamera, parseZones, type LineDefinition, type ZoneDefinition } from '../zones/index.js';
 import { publishCancel, publishRemove } from './control.js';
 import { EventReader, type ReceivedPreview } from './event-stream.js';
+import { GalleryOwner } from './gallery-owner.js';
 import { createJobFolder, writeEmptyOutputs } from './job-folder.js';
 import { encodeConfig, type CameraJobData, type CameraJobOutcome, type ParentJobData } from './job-data.js';
 import { CAMERA_QUEUE, JOB_QUEUE, JobKeys, cameraJobId } from './keys.js';
@@ -62,6 +63,7 @@ export class DistributedJobDriver implements JobDriver {
   private readonly cameras: CameraEntry[] = [];
   private connections: SubmitterConnections | undefined;
   private reader: EventReader | undefined;
+  private owner: GalleryOwner | undefined;
   private outputDir: string | undefined;
   private folderName: string | undefined;
   private accepting = false;
@@ -120,6 +122,12 @@ export class DistributedJobDriver implements JobDriver {
       readerConnection.on('error', () => undefined);
       this.reader = new EventReader(readerConnection, this.keys.events, (m) => this.onMessages(m), (p) => this.onPreview(p));
       void this.reader.run();
+      if (this.deps.gallery === 'shared') {
+        const ownerConnection = connections.commands.duplicate();
+        ownerConnection.on('error', () => undefined);
+        this.owner = new GalleryOwner(connections.commands, ownerConnection, this.keys, { ...this.deps.config.identity, similarityThreshold: this.plan.similarityThreshold }, (m, c, code) => this.warnings.warn(m, c, code));
+        this.owner.start();
+      }
       this.plan.sources.forEach((source, i) => this.cameras.push(this.newCamera(i, source, zonesOf(this.plan, i), linesForCamera(this.plan.zones, i))));
       if (this.stop.aborted) return await this.finaliseJob();
       await this.queueFlow(connections);
@@ -149,6 +157,7 @@ export class DistributedJobDriver implements JobDriver {
       this.accepting = false;
       this.stop.signal.removeEventListener('abort', onAbort);
       this.reader?.stop();
+      this.owner?.stop();
       unfollow?.();
       this.stop.dispose();
       await this.sink?.close(); // the final events are queued: flush them, then disconnect
@@ -305,8 +314,12 @@ export class DistributedJobDriver implements JobDriver {
 
   private async finaliseJob(): Promise<JobResult> {
     // Redis may be gone for good here: every read of the end is bounded.
-    if (this.downSince === undefined) await bounded(this.reader?.drain() ?? Promise.resolve(), REDIS_WAIT_MS, undefined);
+    if (this.downSince === undefined) {
+      await bounded(this.reader?.drain() ?? Promise.resolve(), REDIS_WAIT_MS, undefined);
+      await bounded(this.owner?.drain() ?? Promise.resolve(), REDIS_WAIT_MS, undefined);
+    }
     this.reader?.stop();
+    this.owner?.stop();
     const none = new Map<number, CameraJobOutcome>();
     const outcomes = this.downSince === undefined ? await bounded(this.readOutcomes(), REDIS_WAIT_MS, none) : none;
     const cameras: CameraResult[] = [];
@@ -329,11 +342,12 @@ export class DistributedJobDriver implements JobDriver {
     result.cameras = cameras;
     result.stages = stages;
     result.outputDir = this.outputDir;
-    result.identities = new Set(cameras.flatMap((c) => c.globalIds)).size;
+    // The shared gallery counts as a local job's does; per-worker galleries only give the ids seen.
+    result.identities = this.owner !== undefined ? this.owner.identities : new Set(cameras.flatMap((c) => c.globalIds)).size;
     if (this.outputDir !== undefined) {
       await removeStagingArea(this.outputDir).catch(() => undefined);
       try {
-        const file = await mergeIdentityParts(this.outputDir, { jobId: this.jobId, evicted: 0 });
+        const file = await mergeIdentityParts(this.outputDir, { jobId: this.jobId, evicted: this.owner?.evicted ?? 0 });
         if (file !== undefined) result.identitiesPath = file;
       } catch (error) {
         this.warnings.warn(`writing identities.json failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
@@ -400,7 +414,7 @@ export class DistributedJobDriver implements JobDriver {
     const cleaning = connections.commands
       .multi()
       .set(this.keys.finalised, '1', 'EX', 3600)
-      .del(this.keys.events, this.keys.galleryOps)
+      .del(this.keys.events, this.keys.galleryOps, ...(this.owner?.decisionKeys() ?? []))
       .expire(this.keys.results, 3600)
       .expire(this.keys.cancelled, 3600)
       .expire(this.keys.removed, 3600)

@@ -15,6 +15,7 @@ import { CameraJob, refusedResult, type GalleryProvider } from './camera-job.js'
 import type { CameraJobData, CameraJobOutcome } from './job-data.js';
 import { CAMERA_QUEUE, DEFAULT_PREFIX, JobKeys, controlChannel } from './keys.js';
 import { PerWorkerGalleries } from './per-worker-gallery.js';
+import { SharedGalleries } from './shared-gallery.js';
 import { checkRedis, openRedis, parseRedisUrl, resilientOptions } from './redis.js';
 import { libraryVersion } from './version.js';
 import type { ControlMessage } from './control.js';
@@ -61,9 +62,11 @@ export interface StartWorkerOptions {
   shutdownGraceSeconds?: number;
   /** Milliseconds between flushes of a camera's events to its submitter. @default 50 */
   eventFlushMs?: number;
+  /** Milliseconds between flushes of a camera's calls to its job's shared gallery (see RemoteGalleryOptions.flushMs). @default 50 */
+  galleryFlushMs?: number;
   /** Where the worker's log lines go (one per taken, ended, refused or handed-back camera). @default stderr */
   log?: (line: string) => void;
-  /** Gallery per job in this process instead of the job's shared one (internal: the shared gallery plugs in here). */
+  /** Where cameras get their gallery (default: the job's shared gallery, or one per job in this process, as each job asks). */
   galleries?: GalleryProvider;
 }
 
@@ -103,7 +106,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   const redis = openRedis(target, 'multicam-reid:worker');
   const subscriber = openRedis(target, 'multicam-reid:worker-control');
   const active = new Map<string, CameraJob>();
-  const galleries = options.galleries ?? new PerWorkerGalleries();
+  const perWorker = new PerWorkerGalleries();
+  const shared = new SharedGalleries(target, prefix, { flushMs: options.galleryFlushMs });
+  const galleries: GalleryProvider = options.galleries ?? {
+    acquire: (data, attempt, config, loaded) => (data.gallery === 'shared' ? shared : perWorker).acquire(data, attempt, config, loaded),
+  };
 
   const processor = async (job: BullJob<CameraJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<CameraJobOutcome> => {
     const data = job.data;
@@ -205,6 +212,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         } finally {
           clearTimeout(grace);
         }
+        await shared.close();
         await subscriber.quit().catch(() => subscriber.disconnect());
         await redis.quit().catch(() => redis.disconnect());
         await pipeline.release();

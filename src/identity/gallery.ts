@@ -12,6 +12,7 @@ import {
   type IdentityAssignment,
   type IdentityGalleryEvents,
   type IdentityObservation,
+  type IdentityRegistry,
 } from './types.js';
 
 /** What the gallery knows about one live local track. */
@@ -97,7 +98,7 @@ const SWEEP_EVERY = 128;
  * clocks, no randomness, ties broken by id). Events are emitted synchronously. Not
  * thread-safe: share one gallery between the cameras of one process.
  */
-export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> {
+export class IdentityGallery extends EventEmitter<IdentityGalleryEvents> implements IdentityRegistry {
   /** The options in force, defaults filled in. */
   readonly options: Readonly<IdentityGalleryOptions>;
 

@@ -1,5 +1,21 @@
 // Referenced from TSDoc links only.
 import type { IdentityGallery } from './gallery.js';
+import type { IdentityGalleryOptions } from './options.js';
+
+/**
+ * What a camera loop asks of its identity gallery, per track: an appearance (`observe`), a
+ * sighting without one (`touch`), the current id (`get`) and the end (`endTrack`). The local
+ * {@link IdentityGallery} answers at once; the distributed mode's shared gallery answers with
+ * the latest decision its owner has sent (a decision may arrive a few frames after the
+ * observation behind it).
+ */
+export interface IdentityRegistry {
+  readonly options: Readonly<IdentityGalleryOptions>;
+  observe(input: IdentityObservation): IdentityAssignment | undefined;
+  touch(cameraIndex: number, trackId: number, timestamp: number): IdentityAssignment | undefined;
+  get(cameraIndex: number, trackId: number): IdentityAssignment | undefined;
+  endTrack(cameraIndex: number, trackId: number): IdentityAssignment | undefined;
+}
 
 /** One appearance of a local track, as given to {@link IdentityGallery.observe}. */
 export interface IdentityObservation {
