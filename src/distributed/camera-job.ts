@@ -195,8 +195,9 @@ export class CameraJob {
     result.attempts = this.attempt.number;
     this.sendSample();
     await this.publisher.flush();
-    const traffic = { commands: this.publisher.traffic.commands + (lease.traffic?.commands ?? 0), roundTrips: this.publisher.traffic.roundTrips + (lease.traffic?.roundTrips ?? 0) };
-    const outcome: CameraJobOutcome = { result, stages: session.stages, redis: traffic, eventsDropped: this.publisher.dropped };
+    const redis: CameraJobOutcome['redis'] = { events: { ...this.publisher.traffic } };
+    if (lease.traffic !== undefined) redis.gallery = { ...lease.traffic };
+    const outcome: CameraJobOutcome = { result, stages: session.stages, redis, eventsDropped: this.publisher.dropped };
     await deps.redis.hset(this.keys.results, String(data.cameraIndex), JSON.stringify(outcome));
     deps.log(
       `camera ${data.cameraIndex} of job ${data.jobId}: ${result.status} (${result.stopReason}), ${result.frames} frames in ${((Date.now() - startedAt) / 1000).toFixed(1)} s` +

@@ -51,8 +51,8 @@ export interface CameraJobData {
 export interface CameraJobOutcome {
   result: CameraResult;
   stages: StageTimings;
-  /** The attempt's Redis traffic for events and the shared gallery (the bench's "Redis operations per frame"). */
-  redis: RedisTraffic;
+  /** The attempt's Redis traffic: its events, and its calls to the shared gallery (the bench's "Redis operations per frame"). */
+  redis: { events: RedisTraffic; gallery?: RedisTraffic };
   /** Messages the worker could not send because Redis was away too long. */
   eventsDropped: number;
 }

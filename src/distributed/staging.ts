@@ -49,6 +49,7 @@ export async function promoteStaging(staging: string, jobDir: string, result: Ca
   result.csvPath = move(result.csvPath);
   result.zonesPath = move(result.zonesPath);
   if (result.videoPath !== undefined) result.videoPath = move(result.videoPath);
+  if (result.heatmapPath !== undefined) result.heatmapPath = move(result.heatmapPath);
   await rm(staging, { recursive: true, force: true });
 }
 

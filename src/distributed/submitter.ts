@@ -5,6 +5,7 @@
  * ZIP, video copy) when the last camera has ended. It always resolves with the job's result,
  * also when Redis goes away for good or loses the job.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job as BullJob } from 'bullmq';
@@ -22,7 +23,7 @@ import { zipDirectory } from '../output/zip.js';
 import { classifySource } from '../streams/url.js';
 import { linesForCamera, parseZones, type LineDefinition, type ZoneDefinition } from '../zones/index.js';
 import { publishCancel, publishRemove } from './control.js';
-import { EventReader, type ReceivedPreview } from './event-stream.js';
+import { EventReader, type ReceivedPreview, type RedisTraffic } from './event-stream.js';
 import { GalleryOwner } from './gallery-owner.js';
 import { createJobFolder, writeEmptyOutputs } from './job-folder.js';
 import { encodeConfig, type CameraJobData, type CameraJobOutcome, type ParentJobData } from './job-data.js';
@@ -31,6 +32,24 @@ import type { SubmitterConnections, SubmitterDeps } from './pipeline.js';
 import { removeStagingArea } from './staging.js';
 import { libraryVersion } from './version.js';
 import type { CameraSample, WireMessage, WorkerIdentity } from './wire.js';
+
+/** What {@link DISTRIBUTED_TRAFFIC_CHANNEL} publishes when a distributed job ends: its Redis traffic, by part. */
+export interface DistributedTrafficMessage {
+  jobId: string;
+  /** Per camera (its last attempt): frames, and the commands and round trips of its events and of its shared-gallery calls. */
+  cameras: Array<{ cameraIndex: number; frames: number; events?: RedisTraffic; gallery?: RedisTraffic }>;
+  /** The submitter's reads of the job's event stream. */
+  reader: RedisTraffic;
+  /** The shared gallery's owner: its reads and decision writes, and the calls it applied. */
+  owner?: RedisTraffic & { operations: number };
+}
+
+/**
+ * Name of the `node:diagnostics_channel` channel that receives a {@link DistributedTrafficMessage}
+ * when a distributed job ends (the bench's Redis operations per frame). Free while no one subscribes.
+ */
+export const DISTRIBUTED_TRAFFIC_CHANNEL = 'multicam-reid:distributed-traffic';
+const trafficChannel = diagnosticsChannel.channel(DISTRIBUTED_TRAFFIC_CHANNEL);
 
 /** Milliseconds between the submitter's checks of its flow and of Redis. */
 const WATCH_INTERVAL_MS = 1000;
@@ -373,6 +392,18 @@ export class DistributedJobDriver implements JobDriver {
       }
     }
     await this.cleanUp();
+    if (trafficChannel.hasSubscribers) {
+      const message: DistributedTrafficMessage = {
+        jobId: this.jobId,
+        cameras: this.cameras.map((c) => {
+          const o = outcomes.get(c.cameraIndex);
+          return { cameraIndex: c.cameraIndex, frames: o?.result.frames ?? 0, events: o?.redis.events, gallery: o?.redis.gallery };
+        }),
+        reader: { ...(this.reader?.traffic ?? { commands: 0, roundTrips: 0 }) },
+      };
+      if (this.owner !== undefined) message.owner = { ...this.owner.traffic, operations: this.owner.operations };
+      trafficChannel.publish(message);
+    }
     if (this.stop.aborted) return this.finish('cancelled', undefined, result);
     if (this.failure !== undefined) return this.finish('failed', this.failure, result);
     const failed = cameras.filter((c) => c.status === 'failed');

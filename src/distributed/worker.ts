@@ -235,7 +235,7 @@ async function writeRefusal(redis: Redis, prefix: string, data: CameraJobData, e
   const outcome: CameraJobOutcome = {
     result: refusedResult(data, error, worker, attempt),
     stages: { read: 0, detect: 0, track: 0, reid: 0, identity: 0, zones: 0, annotate: 0, encode: 0, csv: 0 },
-    redis: { commands: 0, roundTrips: 0 },
+    redis: { events: { commands: 0, roundTrips: 0 } },
     eventsDropped: 0,
   };
   await redis.hset(new JobKeys(prefix, data.jobId).results, String(data.cameraIndex), JSON.stringify(outcome)).catch(() => undefined);

@@ -9,7 +9,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { DistributedPipeline } from '../../src/distributed/pipeline.js';
+import { DISTRIBUTED_TRAFFIC_CHANNEL, type DistributedTrafficMessage } from '../../src/distributed/submitter.js';
 import { DetectionTrackingPipeline } from '../../src/pipeline/pipeline.js';
 import type { JobResult } from '../../src/pipeline/events.js';
 import { modelsDir } from '../helpers/shared.js';
@@ -62,11 +64,20 @@ test('two workers share one gallery: the same identities (±1) and cross-camera 
 
   const pipeline = new DistributedPipeline({ redis: redis.url, config: CONFIG });
   let result: JobResult;
+  let traffic: DistributedTrafficMessage | undefined;
+  const onTraffic = (message: unknown) => (traffic = message as DistributedTrafficMessage);
+  diagnosticsChannel.subscribe(DISTRIBUTED_TRAFFIC_CHANNEL, onTraffic);
   try {
     result = await pipeline.processVideo({ sources: STORE_CLIPS, outputDir: outputFolder('identity-distributed'), now: NOW }).result;
   } finally {
+    diagnosticsChannel.unsubscribe(DISTRIBUTED_TRAFFIC_CHANNEL, onTraffic);
     await pipeline.release();
   }
+  for (const c of traffic?.cameras ?? []) {
+    const g = c.gallery;
+    console.log(`camera ${c.cameraIndex}: shared gallery ${g?.roundTrips} round trips for ${c.frames} frames (${((g?.roundTrips ?? 0) / c.frames).toFixed(2)} per frame), ${g?.waitedEnds ?? 0} track ends waited for their id; events ${c.events?.roundTrips} round trips`);
+  }
+  console.log(`gallery owner: ${traffic?.owner?.operations} calls applied, ${traffic?.owner?.roundTrips} round trips`);
   assert.equal(result.status, 'completed', JSON.stringify(result.error));
   assert.notEqual(result.cameras[0]!.worker?.pid, result.cameras[1]!.worker?.pid, 'the cameras ran on two workers');
   for (const i of [0, 1]) assert.equal(result.cameras[i]!.tracks, localResult.cameras[i]!.tracks, `camera ${i}: the same local tracks`);
