@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PARTS = ['streams', 'models', 'tracking', 'identity', 'pipeline'] as const;
+const PARTS = ['streams', 'models', 'tracking', 'identity', 'pipeline', 'distributed'] as const;
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 
 interface BenchPart {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describeError, type JobManager, type ServerJob } from './jobs.js';
 import { decodeRelativePath, resolveInside, sendFile } from './files.js';
 import { MulticamReidError } from './library.js';
-import { parseDetectRequest, RequestError } from './schema.js';
+import { parseAddSourceRequest, parseDetectRequest, RequestError } from './schema.js';
 import { OUTPUT_NAMES, outputPath, statusView, type OutputName } from './status.js';
 
 /** A static asset of the page, held in memory. */
@@ -26,14 +26,14 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; frame-ancestors 'none'",
 };
 
-export function createRequestHandler(manager: JobManager, assets: ReadonlyMap<string, StaticAsset>) {
+export function createRequestHandler(manager: JobManager, assets: ReadonlyMap<string, StaticAsset>, mode: 'local' | 'queue' = 'local') {
   return (req: IncomingMessage, res: ServerResponse): void => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    route(req, res, manager, assets).catch((error: unknown) => sendError(res, error));
+    route(req, res, manager, assets, mode).catch((error: unknown) => sendError(res, error));
   };
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, manager: JobManager, assets: ReadonlyMap<string, StaticAsset>): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, manager: JobManager, assets: ReadonlyMap<string, StaticAsset>, mode: 'local' | 'queue'): Promise<void> {
   const target = req.url ?? '/';
   const queryStart = target.indexOf('?');
   const rawPath = queryStart === -1 ? target : target.slice(0, queryStart);
@@ -52,11 +52,23 @@ async function route(req: IncomingMessage, res: ServerResponse, manager: JobMana
 
   switch (head) {
     case 'health':
-      return sendJson(res, 200, { status: 'ok' });
+      return sendJson(res, 200, { status: 'ok', mode });
     case 'detect':
       if (id !== '' || rest.length > 0) break;
       if (method !== 'POST') return methodNotAllowed(res, 'POST');
       return detect(req, res, manager);
+    case 'jobs': {
+      // POST /jobs/:id/sources (add a camera) · DELETE /jobs/:id/sources/:index (remove one)
+      const job = JOB_ID.test(id) ? manager.get(id) : undefined;
+      if (rest[0] !== 'sources' || rest.length > 2) break;
+      if (job === undefined) return sendJson(res, 404, { error: { code: 'JOB_NOT_FOUND', message: `no job with id "${safeText(id)}"` } });
+      if (rest.length === 1) {
+        if (method !== 'POST') return methodNotAllowed(res, 'POST');
+        return addSource(req, res, manager, job);
+      }
+      if (method !== 'DELETE') return methodNotAllowed(res, 'DELETE');
+      return removeSource(res, manager, job, rest[1]!);
+    }
     case 'status':
     case 'cancel':
     case 'events':
@@ -86,6 +98,19 @@ async function detect(req: IncomingMessage, res: ServerResponse, manager: JobMan
   const body = await readJsonBody(req);
   const job = manager.submit(parseDetectRequest(body));
   sendJson(res, 200, { job_id: job.id, status: job.status });
+}
+
+async function addSource(req: IncomingMessage, res: ServerResponse, manager: JobManager, job: ServerJob): Promise<void> {
+  const request = parseAddSourceRequest(await readJsonBody(req));
+  const cameraIndex = manager.addSource(job, request);
+  sendJson(res, 200, { job_id: job.id, camera_index: cameraIndex, source: job.cameras[cameraIndex]?.source ?? null, status: 'added' });
+}
+
+function removeSource(res: ServerResponse, manager: JobManager, job: ServerJob, rawIndex: string): void {
+  if (!/^\d{1,3}$/.test(rawIndex)) return sendJson(res, 400, { error: { code: 'INVALID_REQUEST', message: 'the camera index must be a whole number such as 0' } });
+  const cameraIndex = Number(rawIndex);
+  manager.removeSource(job, cameraIndex);
+  sendJson(res, 200, { job_id: job.id, camera_index: cameraIndex, status: 'removing', message: 'Camera removal requested; its outputs are finalised while the other cameras go on' });
 }
 
 /** The seed's exact answer; repeating it, or cancelling a queued job, is harmless. */

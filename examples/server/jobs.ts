@@ -7,9 +7,19 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { MulticamReidError, redactSource, type CameraState, type DetectionTrackingPipeline, type Job, type JobResult, type ProcessVideoOptions } from './library.js';
+import { MulticamReidError, redactSource, type CameraState, type Job, type JobResult, type ProcessVideoOptions } from './library.js';
 import { PreviewEncoder, type PreviewImage } from './preview.js';
-import { zonesFromRequest, type DetectRequest } from './schema.js';
+import { RequestError, zonesFromRequest, type AddSourceRequest, type DetectRequest } from './schema.js';
+
+/**
+ * What runs the jobs: the library's `DetectionTrackingPipeline` (cameras in this process) or
+ * its `DistributedPipeline` (cameras on `multicam-reid worker` processes through Redis).
+ */
+export interface JobPipeline {
+  processVideo(options: ProcessVideoOptions): Job;
+  validate(options: ProcessVideoOptions): void;
+  release(): Promise<void>;
+}
 
 /** Where a job is: waiting for a slot, running, stopping after a cancel, or ended. */
 export type ServerJobStatus = 'queued' | 'running' | 'cancelling' | 'completed' | 'cancelled' | 'failed';
@@ -32,6 +42,9 @@ export interface CameraView {
   height?: number;
   /** URL of the latest preview JPEG, when one was encoded. */
   preview_url?: string;
+  /** Queue mode, once the camera has ended: the worker process that ran it (`host:pid`) and its attempts. */
+  worker?: string;
+  attempts?: number;
 }
 
 /** Receives every event of a job: the library's events (camelCase payloads) and the server's own `status`/`preview`/`end`. */
@@ -55,6 +68,8 @@ export class ServerJob {
   files: string[] = [];
   /** Aborted by `POST /cancel`. */
   readonly controller = new AbortController();
+  /** The library's job while it runs (for adding and removing cameras). */
+  running?: Job;
   /** Resolves once the job has ended and its outputs are final. */
   readonly ended: Promise<void>;
   private markEnded!: () => void;
@@ -114,7 +129,10 @@ export class ServerJob {
     this.result = result;
     for (const c of result?.cameras ?? []) {
       const camera = this.cameras[c.cameraIndex];
-      if (camera !== undefined) camera.frames = c.frames; // the final count; progress events lag by up to a second
+      if (camera === undefined) continue;
+      camera.frames = c.frames; // the final count; progress events lag by up to a second
+      if (c.worker !== undefined) camera.worker = `${c.worker.host}:${c.worker.pid}`;
+      if (c.attempts !== undefined) camera.attempts = c.attempts;
     }
     this.error = error ?? result?.error;
     if (result !== undefined) for (const w of result.warnings) if (!this.warnings.includes(w)) this.addWarning(w);
@@ -127,7 +145,7 @@ export class ServerJob {
 }
 
 export interface JobManagerOptions {
-  pipeline: DetectionTrackingPipeline;
+  pipeline: JobPipeline;
   /** Parent of every job folder. */
   outputDir: string;
   /** Pipeline jobs running at once; more wait as `queued`. Each job already runs its cameras in parallel. */
@@ -203,6 +221,34 @@ export class JobManager {
     else job.setStatus('cancelling');
   }
 
+  /**
+   * Adds a camera to a running job (the library's `job.addSource`): a new camera index with its
+   * own outputs in the job folder. A bad URL or zones throw the library's error (→ 400).
+   * @throws RequestError 409 when the job is not running.
+   */
+  addSource(job: ServerJob, request: AddSourceRequest): number {
+    const running = this.runningJob(job);
+    const zones = zonesFromRequest(request.zones);
+    return running.addSource(request.source, zones === undefined ? {} : { zones });
+  }
+
+  /**
+   * Ends one camera of a running job while the others go on (`job.removeSource`).
+   * @throws RequestError 404 for an unknown camera, 409 when the job is not running.
+   */
+  removeSource(job: ServerJob, cameraIndex: number): void {
+    const running = this.runningJob(job);
+    if (job.cameras[cameraIndex] === undefined) throw new RequestError(404, 'CAMERA_NOT_FOUND', `job ${job.id} has no camera ${cameraIndex}; its cameras are 0–${job.cameras.length - 1}`);
+    running.removeSource(cameraIndex);
+  }
+
+  private runningJob(job: ServerJob): Job {
+    if (job.status !== 'running' || job.running === undefined) {
+      throw new RequestError(409, 'JOB_NOT_RUNNING', `job is ${job.status}; cameras can be added and removed while it runs`);
+    }
+    return job.running;
+  }
+
   /** Jobs waiting for a slot (cancelled ones have left the queue). */
   get queued(): number {
     return this.queue.size;
@@ -247,7 +293,9 @@ export class JobManager {
       return job.finish('failed', undefined, describeError(error));
     }
     this.forwardEvents(job, pipelineJob);
+    job.running = pipelineJob;
     const result = await pipelineJob.result;
+    job.running = undefined;
     await job.finish(result.status, result);
   }
 
@@ -257,6 +305,12 @@ export class JobManager {
       job.cameras = e.cameras.map((c) => ({ ...emptyCamera(c.cameraIndex, c.source), ...job.cameras[c.cameraIndex], width: c.width, height: c.height }));
       job.publish('start', { jobId: job.id, sources: e.sources, cameras: e.cameras });
     });
+    source.on('camera:added', (e) => {
+      job.sources = [...job.sources, e.source];
+      job.cameras[e.cameraIndex] = emptyCamera(e.cameraIndex, e.source);
+      job.publish('camera:added', e);
+    });
+    source.on('camera:removed', (e) => job.publish('camera:removed', e));
     source.on('camera:status', (e) => {
       const camera = job.cameras[e.cameraIndex];
       if (camera !== undefined) camera.state = e.state;

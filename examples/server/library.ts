@@ -4,3 +4,5 @@
  */
 export { DetectionTrackingPipeline, MulticamReidError, redactSource } from '../../src/index.js';
 export type { Job, JobResult, PipelineConfigInput, PreviewEvent, ProcessVideoOptions, CameraState } from '../../src/index.js';
+// The distributed mode; in the package: `import { DistributedPipeline } from 'multicam-reid'`.
+export { DistributedPipeline } from '../../src/distributed/index.js';

@@ -63,3 +63,26 @@ export function zonesFromRequest(zones: DetectRequest['zones']): unknown {
     throw new RequestError(400, 'INVALID_ZONE', `zones: not valid YAML or JSON (${(cause as Error).message.split('\n')[0]})`, 'zones');
   }
 }
+
+/** The body of `POST /jobs/:job_id/sources`: one more camera for a running job. */
+export const addSourceRequestSchema = z.strictObject({
+  /** One stream URL or file path. */
+  source: z.string({ error: 'must be a string: one stream URL or path' }).trim().min(1, { error: 'must name a stream URL or path' }).max(2000),
+  /** Zones of the new camera (one camera's list, or YAML/JSON text of it); default: the job's zones for every camera. */
+  zones: zonesField.nullish(),
+});
+
+export type AddSourceRequest = z.output<typeof addSourceRequestSchema>;
+
+/** Validates the body of `POST /jobs/:job_id/sources`. */
+export function parseAddSourceRequest(body: unknown): AddSourceRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new RequestError(400, 'INVALID_REQUEST', 'the body must be a JSON object such as {"source": "udp://127.0.0.1:1907"}');
+  }
+  const parsed = addSourceRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.map(String).join('.') || '(body)';
+  const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : `${field}: ${issue.message}`;
+  throw new RequestError(400, 'INVALID_REQUEST', message, issue.code === 'unrecognized_keys' ? issue.keys[0] : field);
+}

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequestHandler, type StaticAsset } from './app.js';
 import { contentTypeOf } from './files.js';
-import { JobManager } from './jobs.js';
-import { DetectionTrackingPipeline, type PipelineConfigInput } from './library.js';
+import { JobManager, type JobPipeline } from './jobs.js';
+import { DetectionTrackingPipeline, DistributedPipeline, type PipelineConfigInput } from './library.js';
 
 export interface StartServerOptions {
   /** TCP port; 0 picks a free one (see the returned `port`). @default 8003, the seed's port */
@@ -36,6 +36,14 @@ export interface StartServerOptions {
   previewInterval?: number;
   /** Seconds an ended job stays available for status and downloads. @default 3600 */
   retainEndedSeconds?: number;
+  /**
+   * Queue mode: run the jobs' cameras on `multicam-reid worker` processes through this Redis
+   * (`redis://[user:password@]host[:port]`); `outputDir` must then be a folder every worker
+   * reaches. The API and the page stay the same. Redis is checked before the server listens.
+   */
+  redis?: string;
+  /** Queue mode: prefix of the queues and keys, the workers' too. @default 'multicam-reid' */
+  prefix?: string;
 }
 
 export interface RunningServer {
@@ -45,7 +53,10 @@ export interface RunningServer {
   host: string;
   server: Server;
   jobs: JobManager;
-  pipeline: DetectionTrackingPipeline;
+  /** The local pipeline, or the distributed one in queue mode (see {@link mode}). */
+  pipeline: JobPipeline;
+  /** `local`: cameras run in this process; `queue`: on workers through Redis. */
+  mode: 'local' | 'queue';
   /** Cancels every job, waits for their outputs to be finalised, closes connections and releases the models. */
   close(): Promise<void>;
 }
@@ -62,7 +73,13 @@ function loadAssets(): Map<string, StaticAsset> {
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const concurrency = options.concurrency ?? 2;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`);
-  const pipeline = new DetectionTrackingPipeline(options.config);
+  let pipeline: JobPipeline;
+  if (options.redis !== undefined) {
+    const distributed = new DistributedPipeline({ redis: options.redis, config: options.config, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
+    await distributed.connect(); // a bad URL, a refused password or no Redis: an error before listening
+    pipeline = distributed;
+  } else pipeline = new DetectionTrackingPipeline(options.config);
+  const mode = options.redis !== undefined ? 'queue' : 'local';
   const jobs = new JobManager({
     pipeline,
     outputDir: path.resolve(options.outputDir ?? 'outputs'),
@@ -70,7 +87,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     previewInterval: options.previewInterval ?? 1,
     retainEndedSeconds: options.retainEndedSeconds,
   });
-  const server = createServer(createRequestHandler(jobs, loadAssets()));
+  const server = createServer(createRequestHandler(jobs, loadAssets(), mode));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -88,6 +105,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     server,
     jobs,
     pipeline,
+    mode,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

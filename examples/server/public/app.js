@@ -1,6 +1,7 @@
 // The page's logic: start a job with POST /detect, follow it over Server-Sent Events
-// (GET /events/:id), stop it with POST /cancel/:id, and offer its outputs when it has ended.
-// Plain browser JavaScript, no build step.
+// (GET /events/:id), add and remove cameras while it runs (POST /jobs/:id/sources,
+// DELETE /jobs/:id/sources/:index), stop it with POST /cancel/:id, and offer its outputs when
+// it has ended. Plain browser JavaScript, no build step.
 
 const $ = (id) => document.getElementById(id);
 const LOGGED_EVENTS = ['track:new', 'track:lost', 'identity:assigned', 'identity:changed', 'zone:enter', 'zone:exit'];
@@ -35,6 +36,45 @@ $('job-form').addEventListener('submit', async (event) => {
   }
 });
 
+$('add-camera').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const source = $('add-source').value.trim();
+  showAddError('');
+  if (current === null || source === '') return;
+  $('add-button').disabled = true;
+  try {
+    const response = await fetch(`/jobs/${current.id}/sources`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ source }) });
+    const answer = await response.json();
+    if (!response.ok) {
+      showAddError(answer.error?.message ?? `request failed (${response.status})`);
+      return;
+    }
+    $('add-source').value = '';
+    updateCamera({ camera_index: answer.camera_index, source: answer.source, state: 'connecting' });
+  } catch (error) {
+    showAddError(`cannot reach the service: ${error.message}`);
+  } finally {
+    $('add-button').disabled = false;
+  }
+});
+
+function showAddError(message) {
+  $('add-error').textContent = message;
+  $('add-error').hidden = message === '';
+}
+
+/** Asks the service to end one camera; the others go on. */
+async function removeCamera(index, button) {
+  if (current === null) return;
+  button.disabled = true;
+  button.textContent = 'Removing…';
+  const response = await fetch(`/jobs/${current.id}/sources/${index}`, { method: 'DELETE' });
+  if (!response.ok) {
+    button.disabled = false;
+    button.textContent = 'Remove';
+  }
+}
+
 function showFormError(message) {
   $('form-error').textContent = message;
   $('form-error').hidden = message === '';
@@ -51,6 +91,8 @@ function follow(jobId) {
   $('warnings').replaceChildren();
   $('event-log').replaceChildren();
   $('stopped-message').hidden = true;
+  $('add-camera').hidden = true;
+  showAddError('');
   const video = $('result-video');
   video.hidden = true;
   video.removeAttribute('src');
@@ -63,10 +105,20 @@ function follow(jobId) {
 
   on('status', (status) => {
     setState(status.status, status.message);
+    $('add-camera').hidden = status.status !== 'running';
     if (status.cameras !== undefined) status.cameras.forEach(updateCamera);
     if (status.queue_position !== undefined) $('job-message').textContent = `Waiting for a free processing slot (position ${status.queue_position})`;
   });
-  on('start', (start) => start.cameras.forEach((c) => updateCamera({ camera_index: c.cameraIndex, source: c.source, state: 'connected' })));
+  on('start', (start) => {
+    start.cameras.forEach((c) => updateCamera({ camera_index: c.cameraIndex, source: c.source, state: c.width > 0 ? 'connected' : 'connecting' }));
+    $('add-camera').hidden = false;
+  });
+  on('camera:added', (e) => updateCamera({ camera_index: e.cameraIndex, source: e.source, state: 'connecting' }));
+  on('camera:removed', (e) => {
+    const button = cameraCard(e.cameraIndex).querySelector('.remove');
+    button.disabled = true;
+    button.textContent = 'Removing…';
+  });
   on('camera:status', (e) => updateCamera({ camera_index: e.cameraIndex, source: e.source, state: e.state }));
   on('progress', (progress) => {
     $('job-counts').textContent = `${progress.elapsedSeconds.toFixed(0)} s elapsed · ${progress.totalFps.toFixed(1)} frames/s in total`;
@@ -117,8 +169,9 @@ function cameraCard(index) {
   card.className = 'camera';
   card.dataset.camera = String(index);
   card.innerHTML = `
-    <h3><span>Camera ${index}</span><span class="badge state">waiting</span></h3>
+    <h3><span>Camera ${index}</span><span class="badge state">waiting</span><button type="button" class="remove" aria-label="Remove camera ${index}">Remove</button></h3>
     <div class="source"></div>
+    <div class="worker" hidden></div>
     <dl>
       <dt>Frames</dt><dd class="frames">0</dd>
       <dt>FPS</dt><dd class="fps">0.0</dd>
@@ -126,6 +179,7 @@ function cameraCard(index) {
       <dt>Position</dt><dd class="position">0.0 s</dd>
     </dl>
     <img alt="Camera ${index} preview">`;
+  card.querySelector('.remove').addEventListener('click', (e) => removeCamera(index, e.currentTarget));
   const cards = [...$('cameras').children];
   const after = cards.find((c) => Number(c.dataset.camera) > index);
   $('cameras').insertBefore(card, after ?? null);
@@ -141,6 +195,12 @@ function updateCamera(c) {
   if (c.state !== undefined) {
     set('.state', c.state);
     card.querySelector('.state').className = `badge state ${c.state}`;
+    if (c.state === 'ended' || c.state === 'failed') card.querySelector('.remove').hidden = true;
+  }
+  if (c.worker !== undefined) {
+    const worker = card.querySelector('.worker');
+    worker.textContent = `worker ${c.worker}${c.attempts > 1 ? ` · ${c.attempts} attempts` : ''}`;
+    worker.hidden = false;
   }
   if (c.frames !== undefined) set('.frames', String(c.frames));
   if (c.fps !== undefined) set('.fps', c.fps.toFixed(1));
@@ -171,6 +231,8 @@ function showResult(status) {
   setState(status.status, status.message);
   status.cameras.forEach(updateCamera);
   $('stop-container').replaceChildren();
+  $('add-camera').hidden = true;
+  for (const button of document.querySelectorAll('.camera .remove')) button.hidden = true;
   if (status.status === 'cancelled') $('stopped-message').hidden = false;
   const c = status.counts;
   $('job-counts').textContent = `${status.elapsed_seconds.toFixed(1)} s · ${c.tracks} tracks · ${c.identities} identities · ${c.zone_entries} zone entries`;
