@@ -325,7 +325,7 @@ export class CameraSession {
       framesInFlight: s.framesInFlight,
       ...(s.ffprobePath === undefined ? {} : { ffprobePath: s.ffprobePath }),
       cameraIndex: this.cameraIndex,
-      bufferSize: s.bufferSize,
+      bufferSize: this.ctx.source.live ? s.bufferSize : Math.min(s.bufferSize, s.fileBufferSize),
       rtspTransport: s.rtspTransport,
       maxWidth: s.maxWidth,
       maxHeight: s.maxHeight,
