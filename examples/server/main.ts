@@ -3,7 +3,8 @@
  * `PORT=8003 HOST=127.0.0.1 node --import tsx examples/server/main.ts`.
  *
  * Environment: PORT (8003), HOST (127.0.0.1), OUTPUT_DIR (outputs), MAX_CONCURRENT_JOBS (2),
- * MULTICAM_REID_CONFIG (a YAML/JSON config file), MULTICAM_REID_MODELS (the ONNX models' folder).
+ * MULTICAM_REID_CONFIG (a YAML/JSON config file), MULTICAM_REID_MODELS (the ONNX models' folder),
+ * MQTT_URL (publish every job's events on this broker, see docs/mqtt.md).
  * Ctrl-C cancels running jobs, waits for their outputs to be finalised, then exits.
  */
 import { startServer } from './server.js';
@@ -25,6 +26,7 @@ const running = await startServer({
   outputDir: process.env.OUTPUT_DIR || 'outputs',
   concurrency: Math.max(1, numberFromEnv('MAX_CONCURRENT_JOBS', 2)),
   config: process.env.MULTICAM_REID_CONFIG || undefined,
+  mqtt: process.env.MQTT_URL || undefined,
 });
 console.log(`multicam-reid detection service on ${running.url} (open it in a browser; Ctrl-C stops)`);
 
