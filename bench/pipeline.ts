@@ -17,14 +17,17 @@
  * Variants (`BENCH_VARIANTS`, comma-separated, run alternately so they share the machine's
  * conditions) change one setting against the defaults, to show what each choice is worth:
  * `default`; `veryfast` (x264 preset veryfast instead of superfast); `1x2threads` (one
- * detector session with two threads instead of a pool of single-thread sessions). The ratio
- * always divides by the best detector-only throughput (the default pool's), measured around
- * every run.
+ * detector session with two threads instead of a pool of single-thread sessions); `fixed`
+ * (the detector's square input instead of rectangular); `stride2` (detection every other
+ * frame); `accurate` (configs/accurate.yaml) and `accurate-fixed` (the same with the
+ * pedestrian detector's fixed 608×1088 input). The ratios always divide by the limits above,
+ * measured around every run.
  *
  * Stage times are the wall time each camera's loop spends waiting in that stage, summed over
  * cameras and divided by the frames processed. With one frame of look-ahead per camera,
  * "detect" is what is left of the detection after it overlapped the previous frame's work.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +39,6 @@ import type { PipelineConfigInput } from '../src/pipeline/config.js';
 import { GCProfiler } from 'node:v8';
 import { median, printTable, trackPeakRss } from './util.js';
 import { loadConfigFile } from '../src/pipeline/config.js';
-import { PersonDetector } from '../src/models/person-detector.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const clips = ['cam1_with_tracking_overlay.mp4', 'cam2_with_tracking_overlay.mp4'].map((c) => path.resolve(root, '..', 'shared', 'media', 'multicam', c));
@@ -56,10 +58,10 @@ const VARIANTS: Record<string, PipelineConfigInput | string> = {
   default: {},
   veryfast: { output: { videoPreset: 'veryfast' } },
   '1x2threads': { detector: { intraOpNumThreads: 2 } },
-  rectangular: { detector: { inputShape: 'rectangular' } },
+  fixed: { detector: { inputShape: 'fixed' } },
   stride2: { processing: { detectionStride: 2 } },
   accurate: path.join(root, 'configs', 'accurate.yaml'),
-  'accurate-rectangular': { ...(parseYaml(readFileSync(path.join(root, 'configs', 'accurate.yaml'), 'utf8')) as PipelineConfigInput), detector: { modelId: 'bytetrack-nano-mot17', inputShape: 'rectangular' } },
+  'accurate-fixed': { ...(parseYaml(readFileSync(path.join(root, 'configs', 'accurate.yaml'), 'utf8')) as PipelineConfigInput), detector: { modelId: 'bytetrack-nano-mot17', inputShape: 'fixed' } },
 };
 const SELECTED_VARIANTS = (process.env.BENCH_VARIANTS ?? 'default').split(',');
 for (const v of SELECTED_VARIANTS) if (!(v in VARIANTS)) throw new Error(`unknown BENCH_VARIANTS entry ${v}; choose from ${Object.keys(VARIANTS).join(', ')}`);
@@ -103,10 +105,6 @@ interface RunFigures {
   stagesMsPerFrame: StageTimings;
 }
 
-interface Limits {
-  square: () => Promise<number>;
-  rectangular: () => Promise<number>;
-}
 
 /** Bytes the collections of a run freed, and their pause time, from V8's GC profiler. */
 function gcFigures(profile: ReturnType<GCProfiler['stop']>): { freedBytes: number; pauseMs: number } {
@@ -119,11 +117,10 @@ function gcFigures(profile: ReturnType<GCProfiler['stop']>): { freedBytes: numbe
   return { freedBytes, pauseMs };
 }
 
-async function runOnce(variant: string, pipeline: DetectionTrackingPipeline, cameras: number, limits: Limits): Promise<RunFigures> {
+async function runOnce(variant: string, pipeline: DetectionTrackingPipeline, cameras: number, measureLimits: () => { square: number; rectangular: number }): Promise<RunFigures> {
   // Measured right before and right after each run (the mean is used): the machine is shared
   // and its load drifts, so the baseline must come from the same minutes as the run.
-  const inferenceBefore = await limits.square();
-  const rectangularBefore = await limits.rectangular();
+  const before = measureLimits();
   const sources = Array.from({ length: cameras }, (_, i) => clips[i % clips.length]!);
   const rss = trackPeakRss(100);
   const gc = new GCProfiler();
@@ -141,8 +138,9 @@ async function runOnce(variant: string, pipeline: DetectionTrackingPipeline, cam
   const { freedBytes, pauseMs } = gcFigures(gc.stop());
   const peakRssMb = rss.stop();
   if (result.status !== 'completed') throw new Error(`bench job ${result.status}: ${result.error?.message}`);
-  const inferenceFps = (inferenceBefore + (await limits.square())) / 2;
-  const rectangularFps = (rectangularBefore + (await limits.rectangular())) / 2;
+  const after = measureLimits();
+  const inferenceFps = (before.square + after.square) / 2;
+  const rectangularFps = (before.rectangular + after.rectangular) / 2;
   const frames = result.cameras.reduce((s, c) => s + c.frames, 0);
   const totalFps = frames / wall;
   const stagesMsPerFrame = Object.fromEntries(Object.entries(result.stages).map(([k, v]) => [k, v / frames])) as unknown as StageTimings;
@@ -185,15 +183,12 @@ export async function run(): Promise<unknown> {
       return [v, new DetectionTrackingPipeline({ ...config, output: { ...config.output, dir: outputDir } })] as const;
     }),
   );
-  // The limits: YOLOX-Nano alone, square input, best of 2 × 1 thread and 1 × 2 threads; and
-  // the same model with rectangular input on a 640×360 frame (2 × 1 thread).
-  const pool = await PersonDetector.load({ sessions: 2, intraOpNumThreads: 1 });
-  const single = await PersonDetector.load({ sessions: 1, intraOpNumThreads: 2 });
-  const rectangular = await PersonDetector.load({ sessions: 2, intraOpNumThreads: 1, inputShape: 'rectangular' });
-  const fps = async (d: PersonDetector, frame?: { width: number; height: number }) => 1000 / (await d.measureInferenceOnly(INFERENCE_RUNS, frame));
-  const limits: Limits = {
-    square: async () => Math.max(await fps(pool), await fps(single)),
-    rectangular: async () => fps(rectangular, { width: 640, height: 360 }),
+  // The limits, each time in a process of its own (bench/inference-limit.ts), so that their
+  // detector sessions never count in the pipeline's memory.
+  const measureLimits = (): { square: number; rectangular: number } => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'inference-limit.ts'), String(INFERENCE_RUNS), '640', '360'], { cwd: root, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`measuring the inference limits failed: ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!) as { square: number; rectangular: number };
   };
   const { detector } = await baseline.load();
   const rows: Array<Record<string, string | number>> = [];
@@ -202,7 +197,7 @@ export async function run(): Promise<unknown> {
     const runs = new Map<string, RunFigures[]>(SELECTED_VARIANTS.map((v) => [v, []]));
     // Variants alternate within each repetition so that they see the same machine load.
     for (let r = 0; r < REPEATS; r++) {
-      for (const [variant, pipeline] of pipelines) runs.get(variant)!.push(await runOnce(variant, pipeline, cameras, limits));
+      for (const [variant, pipeline] of pipelines) runs.get(variant)!.push(await runOnce(variant, pipeline, cameras, measureLimits));
     }
     for (const [variant, list] of runs) {
       const m = medianRun(list);
@@ -230,7 +225,6 @@ export async function run(): Promise<unknown> {
   }
   const sessions = detector.sessions;
   for (const pipeline of new Set([baseline, ...pipelines.values()])) await pipeline.release();
-  for (const d of [pool, single, rectangular]) await d.release();
   console.log(`machine: ${os.availableParallelism()} cores, ${os.cpus()[0]?.model}; detector: ${sessions} session(s); ` +
     `x264 preset ${baseline.config.output.videoPreset}; ${MAX_SECONDS > 0 ? `runs capped at ${MAX_SECONDS} s` : 'whole clips'}; ` +
     'stage times: wall ms per frame, summed over cameras');

@@ -14,7 +14,7 @@ export { DetectionTrackingPipeline, processVideo, type LoadedModels } from './pi
 export { Job, type JobEmitter, type JobDriver } from './pipeline/job.js';
 export { JOB_PHASE_CHANNEL, type JobPhase, type JobPhaseMessage, type AddSourceOptions } from './pipeline/job-runner.js';
 export { FRAME_PROCESSED_CHANNEL, type FrameProcessedMessage } from './pipeline/camera-worker.js';
-export { parseConfig, loadConfigFile, pipelineConfigSchema } from './pipeline/config.js';
+export { parseConfig, loadConfigFile, resolveConfig, pipelineConfigSchema, PIPELINE_TRACKER_DEFAULTS } from './pipeline/config.js';
 export type { PipelineConfig, PipelineConfigInput } from './pipeline/config.js';
 export type { ProcessVideoOptions, ReferencePersonOption, ZonesOption } from './pipeline/options.js';
 export type * from './pipeline/events.js';

@@ -4,6 +4,7 @@
  *
  * Environment: PORT (8003), HOST (127.0.0.1), OUTPUT_DIR (outputs), MAX_CONCURRENT_JOBS (2),
  * MULTICAM_REID_CONFIG (a YAML/JSON config file), MULTICAM_REID_MODELS (the ONNX models' folder),
+ * MQTT_URL (publish every job's events on this broker, see docs/mqtt.md).
  * MULTICAM_REID_REDIS (queue mode: the cameras run on `multicam-reid worker` processes through
  * this Redis; `--redis <url>` on the command line does the same).
  * Ctrl-C cancels running jobs, waits for their outputs to be finalised, then exits.
@@ -39,6 +40,7 @@ try {
     outputDir: process.env.OUTPUT_DIR || 'outputs',
     concurrency: Math.max(1, numberFromEnv('MAX_CONCURRENT_JOBS', 2)),
     config: process.env.MULTICAM_REID_CONFIG || undefined,
+    mqtt: process.env.MQTT_URL || undefined,
     redis: redisUrl(),
   });
 } catch (error) {

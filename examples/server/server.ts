@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequestHandler, type StaticAsset } from './app.js';
 import { contentTypeOf } from './files.js';
 import { JobManager, type JobPipeline } from './jobs.js';
-import { DetectionTrackingPipeline, DistributedPipeline, type PipelineConfigInput } from './library.js';
+import { DetectionTrackingPipeline, DistributedPipeline, resolveConfig, type PipelineConfigInput } from './library.js';
 
 export interface StartServerOptions {
   /** TCP port; 0 picks a free one (see the returned `port`). @default 8003, the seed's port */
@@ -36,6 +36,12 @@ export interface StartServerOptions {
   previewInterval?: number;
   /** Seconds an ended job stays available for status and downloads. @default 3600 */
   retainEndedSeconds?: number;
+  /**
+   * Publish every job's events on this MQTT broker (`mqtt://user:pass@host:1883`; see
+   * docs/mqtt.md): the configuration's `mqtt:` block with this URL. A broker that is down
+   * fails each job before any work.
+   */
+  mqtt?: string;
   /**
    * Queue mode: run the jobs' cameras on `multicam-reid worker` processes through this Redis
    * (`redis://[user:password@]host[:port]`); `outputDir` must then be a folder every worker
@@ -69,16 +75,23 @@ function loadAssets(): Map<string, StaticAsset> {
   return new Map(PAGE_FILES.map((name) => [`/${name}`, { contentType: contentTypeOf(name), body: readFileSync(path.join(PUBLIC_DIR, name)) }]));
 }
 
+/** The configuration with its `mqtt:` block pointed at `url`, when one is given. */
+function withMqtt(config: PipelineConfigInput | string | undefined, url: string | undefined): PipelineConfigInput | string | undefined {
+  if (url === undefined) return config;
+  const resolved = resolveConfig(config);
+  return { ...resolved, mqtt: { ...resolved.mqtt, url } };
+}
+
 /** Builds the pipeline (validating the config), then listens. Resolves once the port is open. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const concurrency = options.concurrency ?? 2;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`);
   let pipeline: JobPipeline;
   if (options.redis !== undefined) {
-    const distributed = new DistributedPipeline({ redis: options.redis, config: options.config, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
+    const distributed = new DistributedPipeline({ redis: options.redis, config: withMqtt(options.config, options.mqtt), ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
     await distributed.connect(); // a bad URL, a refused password or no Redis: an error before listening
     pipeline = distributed;
-  } else pipeline = new DetectionTrackingPipeline(options.config);
+  } else pipeline = new DetectionTrackingPipeline(withMqtt(options.config, options.mqtt));
   const mode = options.redis !== undefined ? 'queue' : 'local';
   const jobs = new JobManager({
     pipeline,

@@ -92,9 +92,10 @@ export function sampleBilinear(
   strides: TensorStrides,
   transform: ChannelTransform,
 ): void {
-  const [o0, o1, o2] = transform.offsets;
-  const [m0, m1, m2] = transform.mul;
-  const [a0, a1, a2] = transform.add;
+  // Index loads, not `[a, b, c] =`: destructuring runs the iterator protocol on every call.
+  const o0 = transform.offsets[0], o1 = transform.offsets[1], o2 = transform.offsets[2];
+  const m0 = transform.mul[0], m1 = transform.mul[1], m2 = transform.mul[2];
+  const a0 = transform.add[0], a1 = transform.add[1], a2 = transform.add[2];
   const xLo = xs.lo, xHi = xs.hi, xW = xs.weight;
   const { rowStride, pixelStride } = strides;
   const p1 = strides.planeStride, p2 = 2 * strides.planeStride;

@@ -120,6 +120,8 @@ export class FrameAnnotator {
   private readonly glyphs: GlyphAtlas;
   /** CSS colour → `#rrggbb`, parsed by the canvas once per colour. */
   private readonly hexOf = new Map<string, string>();
+  /** `#rrggbb` → pixel bytes in rgb and bgr order, made once per colour. */
+  private readonly pixels = new Map<string, [PixelColor, PixelColor]>();
   /** Zone fills as scan-line runs, computed once per polygon. */
   private readonly zoneRuns = new WeakMap<object, Int32Array>();
   private readonly colorParser = createCanvas(1, 1).getContext('2d');
@@ -173,7 +175,7 @@ export class FrameAnnotator {
     const y2 = clamp(Math.round(box.y2), 0, height);
     if (!(x2 > x1 && y2 > y1)) return; // empty, inverted or NaN
     const swatch = box.globalId === undefined ? UNASSIGNED_COLOR : colorForGlobalId(box.globalId);
-    strokeRect(r, x1, y1, x2, y2, Math.min(lineWidth, x2 - x1, y2 - y1), pixelColor(swatch.fill, bgr));
+    strokeRect(r, x1, y1, x2, y2, Math.min(lineWidth, x2 - x1, y2 - y1), this.color(swatch.fill, bgr));
     const text = boxLabel(box);
     const labelWidth = this.glyphs.measure(text) + 2 * this.labelPadding;
     const left = clamp(x1, 0, Math.max(0, width - labelWidth));
@@ -186,7 +188,7 @@ export class FrameAnnotator {
     const points = zone.polygon;
     if (points.length < 3) return;
     const hex = this.hex(zone.color ?? zoneColor(index));
-    const color = pixelColor(hex, bgr);
+    const color = this.color(hex, bgr);
     let runs = this.zoneRuns.get(points);
     if (runs === undefined) {
       runs = polygonRuns(points, this.width, this.height);
@@ -196,11 +198,12 @@ export class FrameAnnotator {
     let sumX = 0;
     let sumY = 0;
     for (let i = 0; i < points.length; i++) {
-      const [x, y] = points[i]!;
-      const [nx, ny] = points[(i + 1) % points.length]!;
-      drawLine(r, x, y, nx, ny, this.lineWidth, color);
-      sumX += x;
-      sumY += y;
+      // Index access, not `[x, y] =`: array destructuring runs the iterator protocol every frame.
+      const p = points[i]!;
+      const q = points[(i + 1) % points.length]!;
+      drawLine(r, p[0], p[1], q[0], q[1], this.lineWidth, color);
+      sumX += p[0];
+      sumY += p[1];
     }
     // Caption centred on the vertices' mean, kept inside the frame.
     const text = `${zone.name}: ${zone.count}`;
@@ -213,8 +216,11 @@ export class FrameAnnotator {
   /** The segment, an arrow on its `in` side, and `name in N · out M` at its middle. */
   private drawCountingLine(r: Raster, line: OverlayLine, bgr: boolean): void {
     const hex = this.hex(line.color ?? '#ffffff');
-    const color = pixelColor(hex, bgr);
-    const [[x1, y1], [x2, y2]] = line.line;
+    const color = this.color(hex, bgr);
+    const x1 = line.line[0][0];
+    const y1 = line.line[0][1];
+    const x2 = line.line[1][0];
+    const y2 = line.line[1][1];
     drawLine(r, x1, y1, x2, y2, this.lineWidth + 1, color);
     // `in` goes from left to right seen from the first point: in image coordinates (y down)
     // the right-hand normal of (dx, dy) is (-dy, dx).
@@ -236,7 +242,7 @@ export class FrameAnnotator {
     const p = trail.points;
     if (p.length < 4) return;
     const swatch = trail.globalId === undefined ? UNASSIGNED_COLOR : colorForGlobalId(trail.globalId);
-    const color = pixelColor(swatch.fill, bgr);
+    const color = this.color(swatch.fill, bgr);
     const width = Math.max(1, this.lineWidth - 1);
     for (let i = 2; i + 1 < p.length; i += 2) drawLine(r, p[i - 2]!, p[i - 1]!, p[i]!, p[i + 1]!, width, color);
   }
@@ -244,8 +250,19 @@ export class FrameAnnotator {
   /** Text on a filled rectangle, so it stays readable on any background. */
   private drawLabel(r: Raster, text: string, left: number, top: number, background: string, foreground: string, bgr: boolean, alpha256 = 256): void {
     const width = this.glyphs.measure(text) + 2 * this.labelPadding;
-    fillRect(r, left, top, left + width, top + this.labelHeight, pixelColor(this.hex(background), bgr), alpha256);
-    this.glyphs.draw(r, text, left + this.labelPadding, top + this.labelPadding / 2, pixelColor(this.hex(foreground), bgr));
+    fillRect(r, left, top, left + width, top + this.labelHeight, this.color(background, bgr), alpha256);
+    this.glyphs.draw(r, text, left + this.labelPadding, top + this.labelPadding / 2, this.color(foreground, bgr));
+  }
+
+  /** The pixel bytes of a CSS colour in the frame's channel order (cached). */
+  private color(css: string, bgr: boolean): PixelColor {
+    let pair = this.pixels.get(css);
+    if (pair === undefined) {
+      const hex = this.hex(css);
+      pair = [pixelColor(hex, false), pixelColor(hex, true)];
+      this.pixels.set(css, pair);
+    }
+    return pair[bgr ? 1 : 0];
   }
 
   /** Any CSS colour as `#rrggbb` (the canvas parses it, once per colour). */

@@ -37,7 +37,8 @@ export class GlyphAtlas {
   /** Width of `text` in pixels. */
   measure(text: string): number {
     let width = 0;
-    for (const ch of text) width += this.glyph(ch).advance;
+    // Index loop: no string iterator per call (labels are drawn every frame).
+    for (let i = 0; i < text.length; i++) width += this.glyph(text[i]!).advance;
     return width;
   }
 
@@ -45,8 +46,8 @@ export class GlyphAtlas {
   draw(r: Raster, text: string, x: number, y: number, color: PixelColor): void {
     let pen = Math.round(x);
     const top = Math.round(y);
-    for (const ch of text) {
-      const g = this.glyph(ch);
+    for (let i = 0; i < text.length; i++) {
+      const g = this.glyph(text[i]!);
       blendMask(r, g.mask, this.cell, this.lineHeight, pen, top, color);
       pen += g.advance;
     }

@@ -4,11 +4,11 @@
  * distributed worker can write its camera's part alone); the job merges them into
  * `identities.json` and writes the crops as `identities/<globalId>_cam<k>.jpg`.
  */
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createCanvas, ImageData } from '@napi-rs/canvas';
-import { OutputError } from '../errors.js';
 import type { ImageView } from '../streams/frame.js';
+import { writeJsonFile } from './json-file.js';
 
 /** Schema version of `identities.json`. */
 export const IDENTITIES_SCHEMA_VERSION = 1;
@@ -170,20 +170,5 @@ export function mergeIdentityEntries(entries: readonly IdentityCameraEntry[]): I
 
 /** Writes `identities.json` atomically (temporary file, then rename). */
 export async function writeIdentitiesJson(file: string, identities: IdentitySummary[], extra: Record<string, unknown> = {}): Promise<void> {
-  const text = `${JSON.stringify({ schemaVersion: IDENTITIES_SCHEMA_VERSION, generator: 'multicam-reid', ...extra, identities }, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v), 2)}\n`;
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
-  } catch (cause) {
-    await rm(temporary, { force: true }).catch(() => undefined);
-    throw new OutputError('OUTPUT_FAILED', `cannot write ${file}: ${(cause as Error).message}`, { culprit: file, cause });
-  }
+  await writeJsonFile(file, { schemaVersion: IDENTITIES_SCHEMA_VERSION, generator: 'multicam-reid', ...extra, identities }, 'identities');
 }

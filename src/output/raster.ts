@@ -33,7 +33,9 @@ export function fillRect(r: Raster, x1: number, y1: number, x2: number, y2: numb
   const top = Math.max(0, Math.floor(y1));
   const bottom = Math.min(r.height, Math.ceil(y2));
   if (right <= left || bottom <= top) return;
-  const [c0, c1, c2] = color;
+  const c0 = color[0];
+  const c1 = color[1];
+  const c2 = color[2];
   const d = r.data;
   const keep = 256 - alpha256;
   for (let y = top; y < bottom; y++) {
@@ -63,16 +65,23 @@ export function strokeRect(r: Raster, x1: number, y1: number, x2: number, y2: nu
   fillRect(r, x2 - lineWidth, y1, x2, y2, color);
 }
 
-/** A segment `lineWidth` pixels thick (squares stamped along its major axis). */
+/**
+ * A segment `lineWidth` pixels thick: a square stamped at every step along its major axis.
+ * The stamps' corners are whole numbers, so the loop boxes no floating-point value.
+ */
 export function drawLine(r: Raster, x1: number, y1: number, x2: number, y2: number, lineWidth: number, color: PixelColor): void {
   const dx = x2 - x1;
   const dy = y2 - y1;
-  const steps = Math.max(1, Math.ceil(Math.max(Math.abs(dx), Math.abs(dy))));
-  const half = lineWidth / 2;
+  const steps = Math.max(1, Math.ceil(Math.max(Math.abs(dx), Math.abs(dy)))) | 0;
+  const side = Math.max(1, Math.round(lineWidth)) | 0;
+  const left = Math.round(x1 - side / 2) | 0;
+  const top = Math.round(y1 - side / 2) | 0;
+  const stepX = dx / steps;
+  const stepY = dy / steps;
   for (let s = 0; s <= steps; s++) {
-    const x = x1 + (dx * s) / steps;
-    const y = y1 + (dy * s) / steps;
-    fillRect(r, x - half, y - half, x + half, y + half, color);
+    const x = (left + Math.round(stepX * s)) | 0;
+    const y = (top + Math.round(stepY * s)) | 0;
+    fillRect(r, x, y, x + side, y + side, color);
   }
 }
 
@@ -109,7 +118,9 @@ export function polygonRuns(points: ReadonlyArray<readonly [number, number]>, wi
 
 /** Blends `color` at `alpha256` over the pixels of `runs` (from {@link polygonRuns}). */
 export function fillRuns(r: Raster, runs: Int32Array, color: PixelColor, alpha256: number): void {
-  const [c0, c1, c2] = color;
+  const c0 = color[0];
+  const c1 = color[1];
+  const c2 = color[2];
   const d = r.data;
   const keep = 256 - alpha256;
   for (let k = 0; k < runs.length; k += 3) {
@@ -124,7 +135,9 @@ export function fillRuns(r: Raster, runs: Int32Array, color: PixelColor, alpha25
 
 /** Blends `color` through an 8-bit coverage mask (`maskWidth` wide) placed at (x, y), clipped. */
 export function blendMask(r: Raster, mask: Uint8Array, maskWidth: number, maskHeight: number, x: number, y: number, color: PixelColor): void {
-  const [c0, c1, c2] = color;
+  const c0 = color[0];
+  const c1 = color[1];
+  const c2 = color[2];
   const d = r.data;
   const top = Math.max(0, -y);
   const left = Math.max(0, -x);

@@ -2,9 +2,7 @@
  * The per-camera zone report (`zones_{YYYYMMDD_HHMMSS}.json`): a {@link CameraZoneReport}
  * (zones and counting lines) plus the job's context, written atomically as pretty JSON.
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { OutputError } from '../errors.js';
+import { writeJsonFile } from './json-file.js';
 import { redactSource } from '../streams/redact.js';
 import type { CameraZoneReport } from '../zones/types.js';
 
@@ -32,11 +30,6 @@ export interface ZoneReportDocument extends CameraZoneReport {
   [extra: string]: unknown;
 }
 
-/** Rounds fractional numbers to milliseconds / thousandths of a pixel: readable, no float noise. */
-function roundNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isInteger(value) && Number.isFinite(value) ? Math.round(value * 1000) / 1000 : value;
-}
-
 /**
  * Writes the zone report as pretty JSON (2-space indent), numbers rounded to 3 decimals, with
  * `schemaVersion` and `generator` fields first. The file appears complete or not at all: it is
@@ -52,20 +45,5 @@ export async function writeZoneReport(filePath: string, report: ZoneReportDocume
     ...report,
     source: redactSource(report.source),
   };
-  const text = `${JSON.stringify(document, roundNumbers, 2)}\n`;
-  const temporary = `${filePath}.${process.pid}.tmp`;
-  try {
-    await mkdir(path.dirname(filePath), { recursive: true });
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, filePath);
-  } catch (cause) {
-    await rm(temporary, { force: true }).catch(() => undefined);
-    throw new OutputError('OUTPUT_FAILED', `cannot write zone report ${filePath}: ${(cause as Error).message}`, { culprit: filePath, cause });
-  }
+  await writeJsonFile(filePath, document, 'zone report');
 }

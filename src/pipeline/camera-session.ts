@@ -133,6 +133,16 @@ export class CameraSession {
     return this.runPromise;
   }
 
+  /**
+   * Checks the camera's zones and lines against its frame size now that the source is open
+   * (a polygon or line entirely outside the frame is an INVALID_ZONE naming it), so a job can
+   * refuse them before it writes anything. Does nothing before the source is open.
+   */
+  checkZones(): void {
+    const { width, height } = this.properties;
+    if (width > 0 && height > 0) new ZoneMonitor(this.ctx.zones, { frameWidth: width, frameHeight: height, lines: this.ctx.lines });
+  }
+
   /** Stops this camera alone (`job.removeSource`); {@link run} then finalises it. */
   remove(): void {
     this.stop.abort(REMOVED);
@@ -325,7 +335,7 @@ export class CameraSession {
       framesInFlight: s.framesInFlight,
       ...(s.ffprobePath === undefined ? {} : { ffprobePath: s.ffprobePath }),
       cameraIndex: this.cameraIndex,
-      bufferSize: s.bufferSize,
+      bufferSize: this.ctx.source.live ? s.bufferSize : Math.min(s.bufferSize, s.fileBufferSize),
       rtspTransport: s.rtspTransport,
       maxWidth: s.maxWidth,
       maxHeight: s.maxHeight,

@@ -248,7 +248,9 @@ export class CameraWorker {
 
     t = performance.now();
     const held: ZoneTrackInput[] = [];
-    for (const memo of this.tracks.values()) if (memo.removedAtFrame === undefined) held.push(memo.box);
+    this.tracks.forEach((memo) => {
+      if (memo.removedAtFrame === undefined) held.push(memo.box);
+    });
     for (const event of p.zoneMonitor.update(held, frame.frameIndex, frame.pts)) this.emitZoneEvent(event);
     for (const crossing of p.zoneMonitor.lastCrossings) p.emit('line:cross', { cameraIndex: p.cameraIndex, ...crossing });
     for (const track of update.removed) for (const event of p.zoneMonitor.removeTrack(track.id)) this.emitZoneEvent(event);
@@ -330,9 +332,10 @@ export class CameraWorker {
 
   /** Drops the memo of removed tracks whose late CSV rows have all been written. */
   private forgetWrittenTracks(frameIndex: number): void {
-    for (const [trackId, memo] of this.tracks) {
+    // forEach: a per-frame loop with no [key, value] pair allocated per entry.
+    this.tracks.forEach((memo, trackId) => {
       if (memo.removedAtFrame !== undefined && frameIndex - memo.removedAtFrame > this.parts.csvDelayFrames) this.tracks.delete(trackId);
-    }
+    });
   }
 
   private emitTrackChanges(update: TrackerUpdate, frame: Frame): void {

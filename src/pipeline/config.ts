@@ -89,8 +89,14 @@ const reidSchema = z
 
 const streamSchema = z
   .object({
-    /** Frames queued per camera: files never drop a frame (the reader waits), live sources drop the oldest. */
+    /** Frames queued per live camera; when it is full the oldest frame is dropped (fresh frames, bounded latency). */
     bufferSize: positiveInt.default(30),
+    /**
+     * Frames queued per file source. A file never loses a frame: its decoder waits while the
+     * queue is full, so a longer queue only holds memory (a 640×360 frame is 0.7 MB; 8 cameras
+     * with 30 frames each held 200 MB). Never more than `bufferSize`.
+     */
+    fileBufferSize: positiveInt.default(4),
     rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
     maxWidth: positiveInt.optional(),
     maxHeight: positiveInt.optional(),

@@ -174,6 +174,8 @@ export class JobRunner {
     const openFailure = await this.openSources();
     if (this.stop.aborted) return this.finish('cancelled');
     if (openFailure !== undefined) return this.finish('failed', openFailure);
+    // Zones and lines in pixels can only be checked against a frame size: now, before any output.
+    for (const session of this.sessions) session.checkZones();
 
     // 3. the job folder, then every camera runs
     this.enter('outputs');

@@ -161,6 +161,13 @@ test('bad sources, zones and options fail before any output is written', async (
   assert.equal(notVideo.status, 'failed');
   assert.equal(notVideo.error?.code, 'INVALID_MEDIA');
 
+  // Pixel coordinates can only be checked against the frame: once the source is open, still before any output.
+  const outside = await pipeline.processVideo({ videoPath: clips[0], outputDir: dir, zones: [{ name: 'far_line', line: [[2000, 2000], [2100, 2050]] }] }).result;
+  assert.equal(outside.status, 'failed');
+  assert.equal(outside.error?.code, 'INVALID_ZONE');
+  assert.match(outside.error!.message, /far_line/);
+  assert.throws(() => pipeline.processVideo({ videoPath: clips[0], outputDir: dir, zones: [{ name: 'dot', line: [[10, 10], [10, 10]] }] }), (e: unknown) => (e as { code?: string }).code === 'INVALID_ZONE' && /dot/.test(String(e)));
+
   const noModel = new DetectionTrackingPipeline({ detector: { modelPath: path.join(dir, 'absent.onnx') } });
   const modelResult = await noModel.processVideo({ videoPath: clips[0], outputDir: dir }).result;
   assert.equal(modelResult.status, 'failed');

@@ -109,6 +109,19 @@ test('two-camera job: live progress and previews, Stop, then one ZIP download wi
   }
   const csvName = zip.names.find((n) => n.includes('camera_1/') && n.endsWith('.csv'))!;
   assert.ok(zip.read(csvName).toString('utf8').split('\n').length > 1, 'camera 1 CSV has a header and rows');
+
+  // The identities panel: one row per person, a decoded crop per camera that saw them.
+  await page.locator('#identities').waitFor({ state: 'visible', ...WAIT });
+  const rows = page.locator('#identity-rows tr.identity');
+  assert.ok((await rows.count()) > 0, 'people are listed');
+  await page.waitForFunction(() => {
+    const images = [...(globalThis as any).document.querySelectorAll('#identity-rows img')];
+    return images.length > 0 && images.every((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 0);
+  }, undefined, WAIT);
+  const listed = JSON.parse(zip.read(zip.names.find((n) => n.endsWith('identities.json'))!).toString('utf8')) as { identities: Array<{ globalId: number }> };
+  assert.equal(await rows.count(), listed.identities.length, 'one row per identity of identities.json');
+  assert.match((await rows.first().locator('td').first().textContent()) ?? '', /^G\d+/);
+  await page.locator('#identities').screenshot({ path: path.join(SCREENSHOTS, '2b-identities.png') });
 });
 
 test('single-camera job runs to its end; its video, CSV and JSON are offered and the MP4 plays in the page', async () => {

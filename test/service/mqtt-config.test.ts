@@ -81,3 +81,21 @@ test('the mqtt: block and --mqtt publish the job events and its final status', {
   }
   assert.deepEqual(childFfmpegPids(), []);
 });
+
+test('the example service publishes its jobs on the broker it is given', { timeout: 240_000 }, async () => {
+  broker ??= await startMosquitto();
+  const { startServer } = await import('../../examples/server/server.js');
+  const server = await startServer({ port: 0, outputDir: path.join(outRoot, 'server'), mqtt: broker.url });
+  const received = await subscribe(broker.url, 'multicam-reid');
+  try {
+    const answer = await fetch(`${server.url}/detect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ video_path: await cutClip(2, 2) }) });
+    assert.equal(answer.status, 200);
+    // The topics carry the pipeline job's own id (the service keeps its own job ids).
+    const done = () => received.topics.some((t) => /^multicam-reid\/[0-9a-f-]{36}\/done$/.test(t));
+    for (let i = 0; i < 600 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(done(), `the service's job reached the broker (${received.topics.length} messages)`);
+  } finally {
+    await received.close();
+    await server.close();
+  }
+});

@@ -93,6 +93,8 @@ function follow(jobId) {
   $('stopped-message').hidden = true;
   $('add-camera').hidden = true;
   showAddError('');
+  $('identities').hidden = true;
+  $('identity-rows').replaceChildren();
   const video = $('result-video');
   video.hidden = true;
   video.removeAttribute('src');
@@ -256,6 +258,49 @@ function showResult(status) {
   }
   $('downloads').replaceChildren(...links);
   $('downloads').hidden = links.length === 0;
+  void showIdentities(outputs.files);
+}
+
+/** The identities panel: one row per person of the job's identities.json, a crop per camera. */
+async function showIdentities(files) {
+  const report = files.find((f) => /(^|\/)identities\.json$/.test(f.name));
+  $('identities').hidden = true;
+  $('identity-rows').replaceChildren();
+  if (report === undefined) return;
+  const response = await fetch(report.url);
+  if (!response.ok) return;
+  const { identities } = await response.json();
+  // Crop paths are relative to the job folder, as identities.json itself.
+  const folder = report.name.slice(0, report.name.length - 'identities.json'.length);
+  const urlOf = new Map(files.map((f) => [f.name, f.url]));
+  const rows = identities.map((person) => {
+    const row = document.createElement('tr');
+    row.className = 'identity';
+    row.dataset.globalId = String(person.globalId);
+    const name = document.createElement('td');
+    name.textContent = `G${person.globalId}${person.name ? ` · ${person.name}` : ''}`;
+    const seen = document.createElement('td');
+    seen.textContent = `${person.firstSeen.toFixed(1)}–${person.lastSeen.toFixed(1)} s`;
+    const cameras = document.createElement('td');
+    for (const camera of person.cameras) {
+      const figure = document.createElement('figure');
+      const url = camera.crop === undefined ? undefined : urlOf.get(folder + camera.crop);
+      if (url !== undefined) {
+        const img = document.createElement('img');
+        img.src = url;
+        img.alt = `G${person.globalId} on camera ${camera.cameraIndex}`;
+        figure.append(img);
+      }
+      const caption = document.createElement('figcaption');
+      caption.textContent = `cam ${camera.cameraIndex} · ${camera.firstSeen.toFixed(1)}–${camera.lastSeen.toFixed(1)} s`;
+      figure.append(caption);
+      cameras.append(figure);
+    }
+    row.append(name, seen, cameras);
+    return row;
+  });
+  $('identity-rows').replaceChildren(...rows);
+  $('identities').hidden = rows.length === 0;
 }
 
 function downloadLink(href, label) {
