@@ -18,6 +18,8 @@
  * - **Redis ops/frame**: commands redis-server processed during the job (INFO stats, every
  *   client: BullMQ's locks and markers too) ÷ frames; beside it our own traffic by part:
  *   event stream and shared-gallery round trips per frame (from DISTRIBUTED_TRAFFIC_CHANNEL).
+ * - **waited ends / ms waited**: tracks that ended undecided, whose camera loop waited for the
+ *   shared gallery's final id, and the total time it waited (the only blocking call).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import diagnosticsChannel from 'node:diagnostics_channel';
@@ -51,6 +53,7 @@ interface RunFigures {
   galleryRoundTripsPerFrame?: number;
   ownerRoundTripsPerFrame?: number;
   waitedEnds?: number;
+  waitedMs?: number;
 }
 
 /** CPU seconds of a process and its reaped children, from /proc/<pid>/stat. */
@@ -139,6 +142,7 @@ async function runDistributed(pipeline: DistributedPipeline, redis: Redis, pids:
     galleryRoundTripsPerFrame: sum((c) => c.gallery?.roundTrips ?? 0) / frames,
     ownerRoundTripsPerFrame: (traffic?.owner?.roundTrips ?? 0) / frames,
     waitedEnds: sum((c) => c.gallery?.waitedEnds ?? 0),
+    waitedMs: sum((c) => c.gallery?.waitedMs ?? 0),
   };
 }
 
@@ -196,6 +200,7 @@ export async function run(): Promise<unknown> {
     'gallery RT/frame': r.galleryRoundTripsPerFrame ?? '–',
     'owner RT/frame': r.ownerRoundTripsPerFrame ?? '–',
     'waited ends': r.waitedEnds ?? '–',
+    'ms waited': r.waitedMs ?? '–',
   })));
   console.log(`\noverhead of the distributed mode (median runs): ${overheadMsPerFrame.toFixed(2)} ms of wall time per frame; ratio ${(d.fps / l.fps).toFixed(2)}`);
   return { runs, local: l, distributed: d, overheadMsPerFrame, ratio: d.fps / l.fps };
@@ -205,6 +210,6 @@ export function summarize(result: unknown): string[] {
   const r = result as { local: RunFigures; distributed: RunFigures; overheadMsPerFrame: number; ratio: number };
   return [
     `- local ${r.local.fps.toFixed(1)} frames/s, distributed (2 workers) ${r.distributed.fps.toFixed(1)} frames/s (ratio ${r.ratio.toFixed(2)}); overhead ${r.overheadMsPerFrame.toFixed(2)} ms/frame`,
-    `- Redis: ${r.distributed.redisOpsPerFrame?.toFixed(2)} commands/frame in all; events ${r.distributed.eventRoundTripsPerFrame?.toFixed(2)}, shared gallery ${r.distributed.galleryRoundTripsPerFrame?.toFixed(2)} (+ owner ${r.distributed.ownerRoundTripsPerFrame?.toFixed(2)}) round trips/frame`,
+    `- Redis: ${r.distributed.redisOpsPerFrame?.toFixed(2)} commands/frame in all; events ${r.distributed.eventRoundTripsPerFrame?.toFixed(2)}, shared gallery ${r.distributed.galleryRoundTripsPerFrame?.toFixed(2)} (+ owner ${r.distributed.ownerRoundTripsPerFrame?.toFixed(2)}) round trips/frame; ${r.distributed.waitedEnds} track ends waited ${r.distributed.waitedMs?.toFixed(1)} ms in all`,
   ];
 }

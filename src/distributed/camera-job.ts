@@ -175,8 +175,14 @@ export class CameraJob {
     const samples = setInterval(() => this.sendSample(), config.processing.progressInterval * 1000);
     let result: CameraResult;
     try {
-      void session.open(data.live && data.retryOpen).catch(() => undefined); // a failure is the camera's own: its result says it
+      // A failure to open is the camera's own: its result says it. Once open, its zones and
+      // lines in pixels are checked against its frame size, as the local runner does.
+      const opened = await session.open(data.live && data.retryOpen).catch(() => 'failed' as const);
+      if (opened === 'open') session.checkZones();
       result = await session.run(staging);
+    } catch (error) {
+      await discardStaging(staging);
+      throw error;
     } finally {
       clearInterval(samples);
       await session.release();

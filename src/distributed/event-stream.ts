@@ -16,8 +16,9 @@ export interface RedisTraffic {
   commands: number;
   /** Round trips (one pipeline = one). */
   roundTrips: number;
-  /** Shared gallery: tracks that ended undecided and waited for their final id. */
+  /** Shared gallery: tracks that ended undecided and waited for their final id, and the milliseconds waited in all. */
   waitedEnds?: number;
+  waitedMs?: number;
 }
 
 export interface EventPublisherOptions {

@@ -55,8 +55,9 @@ export class RemoteGallery extends IdentityGallery {
   private floats: Float32Array;
   private floatCount = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** Tracks that ended undecided and waited for their final id (for the report). */
+  /** Tracks that ended undecided and waited for their final id, and the milliseconds waited in all (for the report). */
   waitedEnds = 0;
+  waitedMs = 0;
 
   constructor(
     options: Partial<IdentityGalleryOptions>,
@@ -125,7 +126,9 @@ export class RemoteGallery extends IdentityGallery {
     if (last === undefined) {
       this.flush();
       this.waitedEnds++;
+      const t0 = performance.now();
       const answer = this.channel.endTrackSync(trackId, this.endWaitMs);
+      this.waitedMs += performance.now() - t0;
       if (answer !== undefined && answer.globalId > 0) {
         last = { globalId: answer.globalId, similarity: answer.similarity, isNew: true, changed: false };
         if (answer.name !== undefined) last.name = answer.name;
@@ -220,7 +223,7 @@ export class SharedGalleries implements GalleryProvider {
       gallery: own,
       traffic,
       release: async () => {
-        Object.assign(traffic, await own.close(), { waitedEnds: own.waitedEnds });
+        Object.assign(traffic, await own.close(), { waitedEnds: own.waitedEnds, waitedMs: own.waitedMs });
       },
     };
   }

@@ -349,7 +349,9 @@ export class DistributedJobDriver implements JobDriver {
       if (outcome !== undefined) {
         stages = addStages(stages, outcome.stages);
         if (outcome.eventsDropped > 0) this.warnings.warn(`${outcome.eventsDropped} events of camera ${camera.cameraIndex} were dropped while Redis was away`, camera.cameraIndex, 'EVENTS_DROPPED');
-      } else if (this.outputDir !== undefined) {
+      }
+      // A camera that never ran (queued, refused, lost) still leaves a CSV header and a zone report.
+      if (this.outputDir !== undefined) {
         await writeEmptyOutputs(result, this.stamp, this.plan.timeZone, (m) => this.warnings.warn(m, camera.cameraIndex, 'OUTPUT_FAILED')).catch((error: unknown) =>
           this.warnings.warn(`writing the outputs of camera ${camera.cameraIndex} failed: ${(error as Error).message}`, camera.cameraIndex, 'OUTPUT_FAILED'),
         );
