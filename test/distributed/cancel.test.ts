@@ -12,7 +12,8 @@ import { DistributedPipeline } from '../../src/distributed/pipeline.js';
 import type { JobResult } from '../../src/pipeline/events.js';
 import { parseTracksCsv } from '../../src/output/tracks-csv.js';
 import { inspectVideo } from '../helpers/ffmpeg.js';
-import { RedisServer, STORE_CLIPS, WorkerProcess, assertGone, assertNoChildren, outputFolder } from './helpers.js';
+import { startUdpSender, stopProcess } from '../streams/helpers.js';
+import { RedisServer, STORE_CLIPS, WorkerProcess, assertGone, assertNoChildren, freePort, outputFolder } from './helpers.js';
 
 let redis: RedisServer;
 let workers: WorkerProcess[] = [];
@@ -103,5 +104,21 @@ test('a cancel before any worker took a camera ends the job at once, cancelled',
     assert.equal(result.cameras[0]!.status, 'cancelled');
   } finally {
     await pipeline.release();
+  }
+});
+
+test('a live camera (UDP) on a worker stops at the job\'s max duration, completed', { timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const sender = startUdpSender(STORE_CLIPS[1]!, port);
+  const pipeline = new DistributedPipeline({ redis: redis.url, config: { detector: { sessions: 1 } } });
+  try {
+    const result = await pipeline.processVideo({ sources: [`udp://127.0.0.1:${port}`], outputDir: outputFolder('live-max-duration'), maxDurationSeconds: 4 }).result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    assert.equal(result.stopReason, 'max-duration');
+    assert.equal(result.cameras[0]!.stopReason, 'max-duration');
+    assert.ok(result.cameras[0]!.frames > 0, 'the worker read the live camera');
+  } finally {
+    await pipeline.release();
+    await stopProcess(sender);
   }
 });

@@ -64,8 +64,10 @@ test('a 2-camera job on two workers: one camera each, events back, the local res
   const out = outputFolder('two-workers');
   const pipeline = new DistributedPipeline({ redis: redis.url, config: CONFIG });
   try {
-    const job = pipeline.processVideo({ sources: clips, outputDir: out, now: NOW });
+    const job = pipeline.processVideo({ sources: clips, outputDir: out, now: NOW, previewInterval: 0.5 });
     const events = record(job as never);
+    const previews: Array<{ cameraIndex: number; width: number; height: number; bytes: number; format: string }> = [];
+    job.on('preview', (e) => previews.push({ cameraIndex: e.cameraIndex, width: e.width, height: e.height, bytes: e.data.length, format: e.pixelFormat }));
     const result = await job.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     assert.equal(result.stopReason, 'end-of-input');
@@ -105,6 +107,12 @@ test('a 2-camera job on two workers: one camera each, events back, the local res
       assert.equal(path.relative(result.outputDir!, camera.csvPath), path.relative(local, mine.csvPath));
     }
     assert.ok(result.stages.detect > 0, 'stage timings come back from the workers');
+    // Previews cross Redis scaled to 320 px, packed 3 bytes a pixel.
+    for (const i of [0, 1]) {
+      const mine = previews.filter((p) => p.cameraIndex === i);
+      assert.ok(mine.length > 0, `camera ${i} sent previews`);
+      for (const p of mine) assert.deepEqual([p.width, p.height, p.bytes], [320, 180, 320 * 180 * 3]);
+    }
   } finally {
     await pipeline.release();
   }
