@@ -42,7 +42,6 @@ export class GalleryOwner {
   private referencesRegistered = false;
   private lastId = '0-0';
   private stopped = false;
-  private reading: Promise<void> | undefined;
   private readonly warned = new Set<string>();
 
   constructor(
@@ -64,7 +63,7 @@ export class GalleryOwner {
   }
 
   start(): void {
-    this.reading = this.run();
+    void this.run();
   }
 
   /** Applies what the stream holds now (the last calls of the cameras), then stops. */
