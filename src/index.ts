@@ -53,3 +53,6 @@ export { zipDirectory, type ZipDirectoryOptions, type ZipResult } from './output
 
 // Services around a job
 export * from './service/index.js';
+
+// Scale-out: camera jobs on BullMQ workers
+export * from './distributed/index.js';

@@ -10,7 +10,7 @@ import { StreamReader } from '../streams/stream-reader.js';
 import type { OpenRetry } from '../streams/options.js';
 import { ByteTracker } from '../tracking/byte-tracker.js';
 import type { ByteTrackerOptions } from '../tracking/options.js';
-import type { IdentityGallery } from '../identity/gallery.js';
+import type { IdentityRegistry } from '../identity/types.js';
 import { ZoneMonitor, type LineDefinition, type ZoneDefinition } from '../zones/index.js';
 import { DEFAULT_CROP_QUALITY } from '../identity/crop-quality.js';
 import { FrameAnnotator } from '../output/annotator.js';
@@ -40,7 +40,8 @@ export interface CameraSessionContext {
   config: PipelineConfig;
   trackerOptions: ByteTrackerOptions;
   models: LoadedModels;
-  gallery?: IdentityGallery;
+  /** The job's identities: its gallery here, or a distributed worker's view of the shared one. */
+  gallery?: IdentityRegistry;
   detectionStride: number;
   similarityThreshold: number;
   realtime: boolean;
@@ -146,6 +147,11 @@ export class CameraSession {
   /** Stops this camera alone (`job.removeSource`); {@link run} then finalises it. */
   remove(): void {
     this.stop.abort(REMOVED);
+  }
+
+  /** True once {@link remove} was called (or the session released). */
+  get removed(): boolean {
+    return this.stop.reason === REMOVED;
   }
 
   /** Ends the reader (and any attempt in progress). Idempotent. */

@@ -13,7 +13,7 @@ import type { Detection } from '../models/types.js';
 import type { ReidEmbedder } from '../models/reid-embedder.js';
 import type { ByteTracker } from '../tracking/byte-tracker.js';
 import type { Track, TrackerDetection, TrackerUpdate } from '../tracking/types.js';
-import type { IdentityGallery } from '../identity/gallery.js';
+import type { IdentityRegistry } from '../identity/types.js';
 import type { IdentityAssignment } from '../identity/types.js';
 import { judgeCrop, type CropQualityOptions } from '../identity/crop-quality.js';
 import type { ZoneEvent, ZoneMonitor, ZoneTrackInput } from '../zones/index.js';
@@ -34,7 +34,8 @@ export interface CameraWorkerParts {
   status: CameraStatus;
   detector: PersonDetector;
   embedder?: ReidEmbedder;
-  gallery?: IdentityGallery;
+  /** The job's identities: its gallery here, or a distributed worker's view of the shared one. */
+  gallery?: IdentityRegistry;
   tracker: ByteTracker;
   reidGate: ReidGate;
   zoneMonitor: ZoneMonitor;

@@ -130,7 +130,7 @@ export class JobRunner {
       throw new ConfigError('INVALID_OPTION', `removeSource(${String(cameraIndex)}): no such camera; this job has cameras 0–${this.sessions.length - 1}`, { culprit: String(cameraIndex) });
     }
     if (!this.accepting) throw new ConfigError('INVALID_OPTION', 'removeSource(): the job is not running', { culprit: String(cameraIndex) });
-    if (session.status.finished) return;
+    if (session.status.finished || session.removed) return;
     session.remove();
     this.emit('camera:removed', { cameraIndex, source: session.status.source });
   }
@@ -308,6 +308,7 @@ export class JobRunner {
   }
 
   private emitProgress(): void {
+    if (this.outputDir === undefined) return; // progress starts with the job's start event, when the cameras are known
     const now = Date.now();
     let totalFps = 0;
     const cameras = this.sessions.map((s) => {
