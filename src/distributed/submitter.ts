@@ -6,7 +6,6 @@
  * also when Redis goes away for good or loses the job.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job as BullJob } from 'bullmq';
 import { ConfigError, MulticamReidError, QueueError, toLibraryError } from '../errors.js';
@@ -14,18 +13,17 @@ import type { AddSourceOptions } from '../pipeline/job-runner.js';
 import type { Job, JobDriver } from '../pipeline/job.js';
 import { MqttEventSink } from '../service/mqtt-event-sink.js';
 import type { CameraProgress, CameraResult, CameraState, EmitFn, JobResult, JobStatus, StageTimings } from '../pipeline/events.js';
-import { mergeIdentityParts } from '../pipeline/identities.js';
+import { createJobFolder, finaliseJobFolder } from '../pipeline/job-folder.js';
 import { planSource, zonesOf, type JobPlan, type PlannedSource } from '../pipeline/plan.js';
 import { STOPPED, StopSignal, untilStopped } from '../pipeline/stop-signal.js';
 import { WarningLog } from '../pipeline/warnings.js';
-import { fileStamp, jobFolderName, zipName } from '../output/naming.js';
-import { zipDirectory } from '../output/zip.js';
+import { fileStamp, jobFolderName } from '../output/naming.js';
 import { classifySource } from '../streams/url.js';
 import { linesForCamera, parseZones, type LineDefinition, type ZoneDefinition } from '../zones/index.js';
 import { publishCancel, publishRemove } from './control.js';
 import { EventReader, type ReceivedPreview, type RedisTraffic } from './event-stream.js';
 import { GalleryOwner } from './gallery-owner.js';
-import { createJobFolder, writeEmptyOutputs } from './job-folder.js';
+import { writeEmptyOutputs } from './job-folder.js';
 import { encodeConfig, type CameraJobData, type CameraJobOutcome, type ParentJobData } from './job-data.js';
 import { CAMERA_QUEUE, JOB_QUEUE, JobKeys, cameraJobId } from './keys.js';
 import type { SubmitterConnections, SubmitterDeps } from './pipeline.js';
@@ -367,31 +365,19 @@ export class DistributedJobDriver implements JobDriver {
     result.identities = this.owner !== undefined ? this.owner.identities : new Set(cameras.flatMap((c) => c.globalIds)).size;
     if (this.outputDir !== undefined) {
       await removeStagingArea(this.outputDir).catch(() => undefined);
-      try {
-        const file = await mergeIdentityParts(this.outputDir, { jobId: this.jobId, evicted: this.owner?.evicted ?? 0 });
-        if (file !== undefined) result.identitiesPath = file;
-      } catch (error) {
-        this.warnings.warn(`writing identities.json failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
-      }
-      if (this.deps.config.output.zip) {
-        const zipPath = path.join(this.plan.outputRoot, zipName(this.folderName!));
-        try {
-          await zipDirectory(this.outputDir, zipPath);
-          result.zipPath = zipPath;
-        } catch (error) {
-          this.warnings.warn(`writing the ZIP failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
-        }
-      }
-      const first = cameras[0];
-      if (this.plan.outputVideoPath !== undefined && first?.videoPath !== undefined && first.frames > 0) {
-        try {
-          await mkdir(path.dirname(path.resolve(this.plan.outputVideoPath)), { recursive: true });
-          await copyFile(first.videoPath, this.plan.outputVideoPath);
-          result.outputVideoPath = path.resolve(this.plan.outputVideoPath);
-        } catch (error) {
-          this.warnings.warn(`copying the video to ${this.plan.outputVideoPath} failed: ${(error as Error).message}`, 0, 'OUTPUT_FAILED');
-        }
-      }
+      Object.assign(
+        result,
+        await finaliseJobFolder({
+          outputRoot: this.plan.outputRoot,
+          folderName: this.folderName!,
+          jobId: this.jobId,
+          cameras,
+          zip: this.deps.config.output.zip,
+          outputVideoPath: this.plan.outputVideoPath,
+          evicted: this.owner?.evicted ?? 0,
+          warn: (message, cameraIndex, code) => this.warnings.warn(message, cameraIndex, code),
+        }),
+      );
     }
     await this.cleanUp();
     if (trafficChannel.hasSubscribers) {

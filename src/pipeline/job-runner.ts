@@ -6,18 +6,15 @@
  * outputs however it ends, and the job's result always resolves.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { copyFile, mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, MulticamReidError, toLibraryError } from '../errors.js';
 import { IdentityGallery } from '../identity/gallery.js';
 import { registerReferenceImages } from '../identity/reference-persons.js';
 import type { ByteTrackerOptions } from '../tracking/options.js';
 import { linesForCamera, parseZones, type LineDefinition, type ZoneDefinition } from '../zones/index.js';
-import { fileStamp, jobFolderName, zipName } from '../output/naming.js';
-import { zipDirectory } from '../output/zip.js';
+import { fileStamp, jobFolderName } from '../output/naming.js';
 import { CameraSession } from './camera-session.js';
-import { mergeIdentityParts } from './identities.js';
+import { createJobFolder, finaliseJobFolder } from './job-folder.js';
 import { emptyStageTimings } from './camera-worker.js';
 import type { PipelineConfig } from './config.js';
 import type { CameraResult, EmitFn, JobResult, JobStatus, StageTimings } from './events.js';
@@ -226,31 +223,19 @@ export class JobRunner {
     result.outputDir = this.outputDir;
     result.stages = this.sessions.reduce<StageTimings>((acc, s) => addStages(acc, s.stages), emptyStageTimings());
     if (this.outputDir !== undefined) {
-      try {
-        const file = await mergeIdentityParts(this.outputDir, { jobId: this.jobId, evicted: this.gallery?.stats().evicted ?? 0 });
-        if (file !== undefined) result.identitiesPath = file;
-      } catch (error) {
-        this.warnings.warn(`writing identities.json failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
-      }
-    }
-    if (this.deps.config.output.zip && this.outputDir !== undefined) {
-      const zipPath = path.join(this.plan.outputRoot, zipName(this.folderName!));
-      try {
-        await zipDirectory(this.outputDir, zipPath);
-        result.zipPath = zipPath;
-      } catch (error) {
-        this.warnings.warn(`writing the ZIP failed: ${(error as Error).message}`, undefined, 'OUTPUT_FAILED');
-      }
-    }
-    const first = cameras[0];
-    if (this.plan.outputVideoPath !== undefined && first?.videoPath !== undefined && first.frames > 0) {
-      try {
-        await mkdir(path.dirname(path.resolve(this.plan.outputVideoPath)), { recursive: true });
-        await copyFile(first.videoPath, this.plan.outputVideoPath);
-        result.outputVideoPath = path.resolve(this.plan.outputVideoPath);
-      } catch (error) {
-        this.warnings.warn(`copying the video to ${this.plan.outputVideoPath} failed: ${(error as Error).message}`, 0, 'OUTPUT_FAILED');
-      }
+      Object.assign(
+        result,
+        await finaliseJobFolder({
+          outputRoot: this.plan.outputRoot,
+          folderName: this.folderName!,
+          jobId: this.jobId,
+          cameras,
+          zip: this.deps.config.output.zip,
+          outputVideoPath: this.plan.outputVideoPath,
+          evicted: this.gallery?.stats().evicted ?? 0,
+          warn: (message, cameraIndex, code) => this.warnings.warn(message, cameraIndex, code),
+        }),
+      );
     }
     if (this.stop.aborted && this.stop.reason !== MAX_DURATION) return this.finish('cancelled', undefined, result);
     const failed = cameras.filter((c) => c.status === 'failed');
@@ -389,23 +374,4 @@ function addStages(a: StageTimings, b: StageTimings): StageTimings {
   const out = { ...a };
   for (const key of Object.keys(out) as Array<keyof StageTimings>) out[key] += b[key];
   return out;
-}
-
-/**
- * Creates the job folder with the seed's name, appending `_2`, `_3`… when a job of the same
- * minute already has it. `mkdir` without `recursive` fails on an existing folder, so two jobs
- * starting together cannot pick the same one.
- */
-async function createJobFolder(root: string, base: string): Promise<string> {
-  await mkdir(root, { recursive: true });
-  for (let n = 1; ; n++) {
-    const name = n === 1 ? base : `${base}_${n}`;
-    if (existsSync(path.join(root, zipName(name)))) continue;
-    try {
-      await mkdir(path.join(root, name));
-      return name;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
 }
