@@ -13,6 +13,7 @@ import { parseConfig, type PipelineConfig } from '../pipeline/config.js';
 import type { CameraResult, CameraStatusEvent, EmitFn, JobEvents, PreviewEvent } from '../pipeline/events.js';
 import type { LoadedModels } from '../pipeline/pipeline.js';
 import { Redactor } from '../pipeline/plan.js';
+import { emptyCameraResult } from '../pipeline/results.js';
 import { MAX_DURATION, StopSignal } from '../pipeline/stop-signal.js';
 import { WarningLog } from '../pipeline/warnings.js';
 import { resolveByteTrackerOptions, type ByteTrackerOptions } from '../tracking/options.js';
@@ -268,23 +269,9 @@ export class CameraJob {
 
 /** The result of a camera that never ran here (refused), for the results hash. */
 export function refusedResult(data: CameraJobData, error: MulticamReidError, worker: WorkerIdentity, attempt: number): CameraResult {
-  const stamp = data.stamp;
   const dir = path.join(data.outputDir, `camera_${data.cameraIndex}`);
   return {
-    cameraIndex: data.cameraIndex,
-    source: data.display,
-    status: 'failed',
-    stopReason: 'error',
-    frames: 0,
-    detectedFrames: 0,
-    detections: 0,
-    tracks: 0,
-    globalIds: [],
-    droppedFrames: 0,
-    framesRepeated: 0,
-    videoStartTime: 0,
-    csvPath: path.join(dir, `tracks_${stamp}.csv`),
-    zonesPath: path.join(dir, `zones_${stamp}.json`),
+    ...emptyCameraResult({ cameraIndex: data.cameraIndex, source: data.display, status: 'failed', stopReason: 'error', dir, stamp: data.stamp }),
     error: { code: error.code, message: error.message },
     worker,
     attempts: attempt,

@@ -14,6 +14,7 @@ import type { Job, JobDriver } from '../pipeline/job.js';
 import { MqttEventSink } from '../service/mqtt-event-sink.js';
 import type { CameraProgress, CameraResult, CameraState, EmitFn, JobResult, JobStatus, StageTimings } from '../pipeline/events.js';
 import { createJobFolder, finaliseJobFolder } from '../pipeline/job-folder.js';
+import { emptyCameraResult, endJob, newJobResult } from '../pipeline/results.js';
 import { planSource, zonesOf, type JobPlan, type PlannedSource } from '../pipeline/plan.js';
 import { STOPPED, StopSignal, untilStopped } from '../pipeline/stop-signal.js';
 import { WarningLog } from '../pipeline/warnings.js';
@@ -566,27 +567,13 @@ export class DistributedJobDriver implements JobDriver {
 
   private emptyResult(camera: CameraEntry, status: JobStatus, stopReason: CameraResult['stopReason'], error?: { code: string; message: string }): CameraResult {
     const dir = path.join(this.outputDir ?? this.plan.outputRoot, `camera_${camera.cameraIndex}`);
-    const result: CameraResult = {
-      cameraIndex: camera.cameraIndex,
-      source: camera.planned.display,
-      status,
-      stopReason,
-      frames: 0,
-      detectedFrames: 0,
-      detections: 0,
-      tracks: 0,
-      globalIds: [],
-      droppedFrames: 0,
-      framesRepeated: 0,
-      videoStartTime: 0,
-      csvPath: path.join(dir, `tracks_${this.stamp}.csv`),
-      zonesPath: path.join(dir, `zones_${this.stamp}.json`),
-      attempts: camera.attempt,
-    };
+    const result = emptyCameraResult({ cameraIndex: camera.cameraIndex, source: camera.planned.display, status, stopReason, dir, stamp: this.stamp });
+    result.attempts = camera.attempt;
     if (camera.worker !== undefined) result.worker = camera.worker;
     if (error !== undefined) result.error = error;
     return result;
   }
+
 
   private emitStart(): void {
     this.emit('start', {
@@ -612,37 +599,12 @@ export class DistributedJobDriver implements JobDriver {
   }
 
   private baseResult(): JobResult {
-    return {
-      jobId: this.jobId,
-      status: 'failed',
-      cameras: [],
-      identities: 0,
-      startedAt: new Date(this.started).toISOString(),
-      endedAt: '',
-      elapsedSeconds: 0,
-      stages: { read: 0, detect: 0, track: 0, reid: 0, identity: 0, zones: 0, annotate: 0, encode: 0, csv: 0 },
-      warnings: this.warnings.kept,
-      warningsSuppressed: 0,
-      stopReason: 'error',
-    };
+    return newJobResult(this.jobId, this.started, this.warnings, 0);
   }
 
   /** Completes the result and emits the job's last event, as the local runner does. */
   private finish(status: JobStatus, error?: MulticamReidError, result = this.baseResult()): JobResult {
-    result.status = status;
-    if (status === 'cancelled') result.stopReason = 'cancelled';
-    if (status === 'failed') result.stopReason = 'error';
-    result.endedAt = new Date().toISOString();
-    result.elapsedSeconds = (Date.now() - this.started) / 1000;
-    result.warningsSuppressed = this.warnings.suppressed;
-    if (error !== undefined) {
-      error.message = this.plan.redactor.text(error.message);
-      result.error = { code: error.code, message: error.message };
-    }
-    if (status === 'cancelled') this.emit('cancelled', result);
-    else if (status === 'failed') this.emit('error', error ?? new MulticamReidError('INTERNAL', 'job failed'), result);
-    else this.emit('done', result);
-    return result;
+    return endJob(result, status, error, this.started, this.warnings, this.plan.redactor.text, this.emit);
   }
 }
 

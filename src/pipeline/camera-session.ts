@@ -25,6 +25,7 @@ import type { CameraResult, CameraStopReason, EmitFn, StageTimings } from './eve
 import type { LoadedModels } from './pipeline.js';
 import type { PlannedSource } from './plan.js';
 import { ReidGate } from './reid-gate.js';
+import { emptyCameraResult } from './results.js';
 import { MAX_DURATION, StopSignal } from './stop-signal.js';
 import type { WarningLog } from './warnings.js';
 
@@ -310,26 +311,16 @@ export class CameraSession {
   }
 
   private emptyResult(dir: string, status: CameraResult['status'], stopReason: CameraStopReason): CameraResult {
-    const stamp = this.ctx.stamp;
-    const result: CameraResult = {
-      cameraIndex: this.cameraIndex,
-      source: this.ctx.source.display,
-      status,
-      stopReason,
-      frames: this.status.frames,
-      detectedFrames: 0,
-      detections: 0,
-      tracks: 0,
-      globalIds: [],
-      droppedFrames: 0,
-      framesRepeated: 0,
-      videoStartTime: 0,
-      csvPath: this.outputs?.csvPath ?? path.join(dir, `tracks_${stamp}.csv`),
-      zonesPath: this.outputs?.zonesPath ?? path.join(dir, `zones_${stamp}.json`),
-    };
-    if (this.outputs?.videoPath !== undefined) result.videoPath = this.outputs.videoPath;
+    const result = emptyCameraResult({ cameraIndex: this.cameraIndex, source: this.ctx.source.display, status, stopReason, dir, stamp: this.ctx.stamp });
+    result.frames = this.status.frames;
+    if (this.outputs !== undefined) {
+      result.csvPath = this.outputs.csvPath;
+      result.zonesPath = this.outputs.zonesPath;
+      if (this.outputs.videoPath !== undefined) result.videoPath = this.outputs.videoPath;
+    }
     return result;
   }
+
 
   // ── opening ────────────────────────────────────────────────────────────────
 

@@ -22,6 +22,7 @@ import type { LoadedModels } from './pipeline.js';
 import { planSource, zonesOf, type JobPlan } from './plan.js';
 import { MAX_DURATION, STOPPED, StopSignal, untilStopped } from './stop-signal.js';
 import { WarningLog } from './warnings.js';
+import { endJob, newJobResult } from './results.js';
 import { MqttEventSink } from '../service/mqtt-event-sink.js';
 import type { Job } from './job.js';
 
@@ -306,38 +307,13 @@ export class JobRunner {
   }
 
   private baseResult(): JobResult {
-    return {
-      jobId: this.jobId,
-      status: 'failed',
-      cameras: [],
-      identities: this.gallery === undefined ? 0 : this.gallery.size + this.gallery.stats().evicted,
-      startedAt: new Date(this.started).toISOString(),
-      endedAt: '',
-      elapsedSeconds: 0,
-      stages: emptyStageTimings(),
-      warnings: this.warnings.kept,
-      warningsSuppressed: 0,
-      stopReason: 'error',
-    };
+    return newJobResult(this.jobId, this.started, this.warnings, this.gallery === undefined ? 0 : this.gallery.size + this.gallery.stats().evicted);
   }
 
   /** Completes the result and emits the job's last event: done, cancelled or error. */
   private finish(status: JobStatus, error?: MulticamReidError, result = this.baseResult()): JobResult {
-    result.status = status;
-    if (status === 'cancelled') result.stopReason = 'cancelled';
-    if (status === 'failed') result.stopReason = 'error';
-    result.endedAt = new Date().toISOString();
-    result.elapsedSeconds = (Date.now() - this.started) / 1000;
-    result.warningsSuppressed = this.warnings.suppressed;
-    if (error !== undefined) {
-      redactError(error, this.plan.redactor.text);
-      result.error = { code: error.code, message: error.message };
-    }
     this.enter('ended');
-    if (status === 'cancelled') this.emit('cancelled', result);
-    else if (status === 'failed') this.emit('error', error ?? new MulticamReidError('INTERNAL', 'job failed'), result);
-    else this.emit('done', result);
-    return result;
+    return endJob(result, status, error, this.started, this.warnings, this.plan.redactor.text, this.emit);
   }
 }
 
@@ -359,11 +335,6 @@ function anyOpens(opens: Array<Promise<string>>): Promise<boolean> {
   });
 }
 
-/** Masks credentials in an error's message and culprit (our own error, about to reach the caller). */
-function redactError(error: MulticamReidError, redact: (text: string) => string): void {
-  error.message = redact(error.message);
-  if (error.culprit !== undefined) (error as { culprit?: string }).culprit = redact(error.culprit);
-}
 
 function zonesForNewCamera(zones: unknown): { zones: readonly ZoneDefinition[]; lines: readonly LineDefinition[] } {
   const parsed = parseZones({ 0: zones }, { cameraCount: 1 });
