@@ -7,11 +7,9 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultMulticamSplits, evaluateMulticam, type MulticamSplitResult } from '../src/eval/multicam-eval.js';
 import { tudSequences } from '../src/eval/video-eval.js';
-import { runConfig, writeJson } from './eval-config.js';
-import { defaultMotDir } from './eval-mot.js';
+import { parseEvalArgs, writeJson } from './eval-config.js';
 
 function table(results: readonly MulticamSplitResult[]): string {
   const header = ['split', 'GT ids (in both)', 'global ids', 'IDF1 global', 'IDF1 floor', 'IDF1 gain', 'HOTA global', 'HOTA floor', 'AssA global', 'AssA floor', 'MOTA'];
@@ -38,29 +36,17 @@ function cameraTable(results: readonly MulticamSplitResult[]): string {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string' },
-      tracker: { type: 'string' },
-      json: { type: 'string' },
-      media: { type: 'string', default: defaultMotDir },
-      work: { type: 'string' },
-    },
-  });
-  const config = runConfig(values.config, values.tracker);
-  const workDir = values.work ?? path.join(os.tmpdir(), `multicam-reid-eval-multicam-${process.pid}`);
+  const run = parseEvalArgs(args);
+  const workDir = run.work ?? path.join(os.tmpdir(), `multicam-reid-eval-multicam-${process.pid}`);
   try {
-    const results = await evaluateMulticam({ splits: defaultMulticamSplits(tudSequences(values.media!)), workDir, config });
-    console.log(`## Multi-camera identity on the TUD videos (config ${values.config ?? 'defaults'}${values.tracker ? `, tracker ${values.tracker}` : ''})\n`);
+    const results = await evaluateMulticam({ splits: defaultMulticamSplits(tudSequences(run.media)), workDir, config: run.config });
+    console.log(`## Multi-camera identity on the TUD videos (${run.label})\n`);
     console.log(table(results));
     console.log('\nPer camera:\n');
     console.log(cameraTable(results));
-    if (values.json !== undefined) {
-      await writeJson(values.json, { command: ['multicam', ...args], config: values.config ?? null, tracker: values.tracker ? JSON.parse(values.tracker) : null, splits: results });
-    }
+    if (run.json !== undefined) await writeJson(run.json, { command: ['multicam', ...args], config: run.configFile, tracker: run.trackerOverride, splits: results });
   } finally {
-    if (values.work === undefined) await rm(workDir, { recursive: true, force: true });
+    if (run.work === undefined) await rm(workDir, { recursive: true, force: true });
   }
   return 0;
 }

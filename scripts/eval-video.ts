@@ -7,35 +7,21 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { evaluateVideos, formatScoresTable, tudSequences } from '../src/eval/video-eval.js';
-import { runConfig, writeJson } from './eval-config.js';
-import { defaultMotDir } from './eval-mot.js';
+import { parseEvalArgs, writeJson } from './eval-config.js';
 
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string' },
-      tracker: { type: 'string' },
-      json: { type: 'string' },
-      media: { type: 'string', default: defaultMotDir },
-      work: { type: 'string' },
-    },
-  });
-  const config = runConfig(values.config, values.tracker);
-  const workDir = values.work ?? path.join(os.tmpdir(), `multicam-reid-eval-video-${process.pid}`);
+  const run = parseEvalArgs(args);
+  const workDir = run.work ?? path.join(os.tmpdir(), `multicam-reid-eval-video-${process.pid}`);
   try {
-    const result = await evaluateVideos({ sequences: tudSequences(values.media!), workDir, config });
-    console.log(`## Whole pipeline on the TUD videos (config ${values.config ?? 'defaults'}${values.tracker ? `, tracker ${values.tracker}` : ''})\n`);
+    const result = await evaluateVideos({ sequences: tudSequences(run.media), workDir, config: run.config });
+    console.log(`## Whole pipeline on the TUD videos (${run.label})\n`);
     console.log(formatScoresTable([...result.sequences, result.overall]));
     console.log(`\nThe same jobs scored with the global ids (one id per person):\n`);
     console.log(formatScoresTable(result.globalIds));
-    if (values.json !== undefined) {
-      await writeJson(values.json, { command: ['video', ...args], config: values.config ?? null, tracker: values.tracker ? JSON.parse(values.tracker) : null, ...result });
-    }
+    if (run.json !== undefined) await writeJson(run.json, { command: ['video', ...args], config: run.configFile, tracker: run.trackerOverride, ...result });
   } finally {
-    if (values.work === undefined) await rm(workDir, { recursive: true, force: true });
+    if (run.work === undefined) await rm(workDir, { recursive: true, force: true });
   }
   return 0;
 }

@@ -127,7 +127,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     const camera = new CameraJob({ models, machineConfig: pipeline.config, redis, prefix, worker: identity, galleries, log: say, eventFlushMs: options.eventFlushMs }, data, { id: job.id!, number: attempt, token: token ?? '' }, signal ?? new AbortController().signal);
     active.set(job.id!, camera);
     try {
-      await applyFlags(redis, prefix, camera, (reason) => bullWorker.cancelJob(job.id!, reason));
+      await applyFlags(redis, prefix, camera, (reason) => cancelCamera(job.id!, camera, reason, 'flag'));
       const end = await camera.run().catch(async (error: unknown) => {
         const failure = toLibraryError(error, `running camera ${data.cameraIndex}`);
         say(`cannot run camera ${data.cameraIndex} of job ${data.jobId}: [${failure.code}] ${failure.message}`);
@@ -166,6 +166,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   bullWorker.on('completed', settled);
   bullWorker.on('failed', settled);
 
+  // A cancel arrives as a control message, or as the job's flag when the message was missed.
+  const cancelCamera = (id: string, camera: CameraJob, reason: string | undefined, via: 'message' | 'flag') => {
+    say(`cancel of job ${camera.data.jobId} received${via === 'flag' ? ' (from its flag)' : ''}: stopping camera ${camera.data.cameraIndex}`);
+    bullWorker.cancelJob(id, reason);
+  };
+
   // Control: the submitter's cancel and removeSource reach the camera's worker within milliseconds.
   subscriber.on('message', (_channel: string, text: string) => {
     let message: ControlMessage;
@@ -177,8 +183,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     for (const [id, camera] of active) {
       if (camera.data.jobId !== message.jobId) continue;
       if (message.type === 'cancel') {
-        say(`cancel of job ${message.jobId} received: stopping camera ${camera.data.cameraIndex}`);
-        bullWorker.cancelJob(id, message.reason);
+        cancelCamera(id, camera, message.reason, 'message');
       } else if (message.type === 'remove' && camera.data.cameraIndex === message.cameraIndex) {
         say(`removal of camera ${message.cameraIndex} of job ${message.jobId} received: ending it`);
         camera.remove();
@@ -187,7 +192,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   });
   // A message published while the subscriber was away is lost: the flags tell what it said.
   subscriber.on('ready', () => {
-    for (const [id, camera] of active) void applyFlags(redis, prefix, camera, (reason) => bullWorker.cancelJob(id, reason)).catch(() => undefined);
+    for (const [id, camera] of active) void applyFlags(redis, prefix, camera, (reason) => cancelCamera(id, camera, reason, 'flag')).catch(() => undefined);
   });
   await subscriber.subscribe(controlChannel(prefix));
   void bullWorker.run().catch((error: unknown) => say(`stopped taking jobs: ${(error as Error).message}`));
