@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { ConfigError, StreamError } from '../../src/errors.js';
 import { DistributedPipeline } from '../../src/distributed/pipeline.js';
 import { DetectionTrackingPipeline } from '../../src/pipeline/pipeline.js';
@@ -17,27 +17,13 @@ import type { Job } from '../../src/pipeline/job.js';
 import { parseTracksCsv } from '../../src/output/tracks-csv.js';
 import { inspectVideo } from '../helpers/ffmpeg.js';
 import { modelsDir } from '../helpers/shared.js';
-import { RedisServer, STORE_CLIPS, WorkerProcess, assertGone, assertNoChildren, cutClip, outputFolder } from './helpers.js';
+import { STORE_CLIPS, cutClip, outputFolder, useCluster } from './helpers.js';
 
 const SHORT = 100;
 const clips = STORE_CLIPS.map((clip) => cutClip(clip, SHORT));
 const CONFIG = { detector: { sessions: 1 } };
 
-let redis: RedisServer;
-let workers: WorkerProcess[] = [];
-
-before(async () => {
-  redis = await RedisServer.start();
-  workers = await Promise.all([WorkerProcess.start(redis.url), WorkerProcess.start(redis.url)]);
-});
-
-after(async () => {
-  const pids = workers.flatMap((w) => [w.pid, ...w.descendants()]);
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis.dispose();
-  await assertGone(pids, 'worker or ffmpeg');
-  await assertNoChildren();
-});
+const cluster = useCluster();
 
 /** Frames per camera from the job's progress events, and its membership events. */
 function follow(job: Job) {
@@ -102,7 +88,7 @@ test('locally: a camera added while the job runs gets its own outputs; a removed
 });
 
 test('distributed: an added camera joins the flow on a free worker, a queued one is removed without running, a running one is removed on its worker', { timeout: 300_000 }, async () => {
-  const pipeline = new DistributedPipeline({ redis: redis.url, config: CONFIG });
+  const pipeline = new DistributedPipeline({ redis: cluster.redis.url, config: CONFIG });
   try {
     const job = pipeline.processVideo({ sources: [STORE_CLIPS[0]!], outputDir: outputFolder('add-remove-distributed'), realtime: true });
     const seen = follow(job);
@@ -134,7 +120,7 @@ test('distributed: an added camera joins the flow on a free worker, a queued one
     assert.ok(existsSync(third.csvPath) && existsSync(third.zonesPath), 'the removed queued camera still leaves a CSV header and a zone report');
     await assertCameraOutputs(result, 0);
     await assertCameraOutputs(result, 1);
-    for (const w of workers) assert.ok(!w.lines.some((l) => l.includes(`took camera 2 of job ${result.jobId}`)), 'no worker took the removed queued camera');
+    for (const w of cluster.workers) assert.ok(!w.lines.some((l) => l.includes(`took camera 2 of job ${result.jobId}`)), 'no worker took the removed queued camera');
   } finally {
     await pipeline.release();
   }

@@ -7,32 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { DistributedPipeline } from '../../src/distributed/pipeline.js';
 import type { JobResult } from '../../src/pipeline/events.js';
 import { parseTracksCsv } from '../../src/output/tracks-csv.js';
 import { inspectVideo } from '../helpers/ffmpeg.js';
 import { startUdpSender, stopProcess } from '../streams/helpers.js';
-import { RedisServer, STORE_CLIPS, WorkerProcess, assertGone, assertNoChildren, freePort, outputFolder } from './helpers.js';
+import { STORE_CLIPS, freePort, outputFolder, useCluster } from './helpers.js';
 
-let redis: RedisServer;
-let workers: WorkerProcess[] = [];
-
-before(async () => {
-  redis = await RedisServer.start();
-  workers = await Promise.all([WorkerProcess.start(redis.url), WorkerProcess.start(redis.url)]);
-});
-
-after(async () => {
-  const pids = workers.flatMap((w) => [w.pid, ...w.descendants()]);
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis.dispose();
-  await assertGone(pids, 'worker or ffmpeg');
-  await assertNoChildren();
-});
+const cluster = useCluster();
 
 test('cancel reaches every running camera, outputs are finalised, status cancelled, nothing retried; a queued camera ends without running', { timeout: 300_000 }, async () => {
-  const pipeline = new DistributedPipeline({ redis: redis.url, config: { detector: { sessions: 1 } } });
+  const pipeline = new DistributedPipeline({ redis: cluster.redis.url, config: { detector: { sessions: 1 } } });
   try {
     // Three cameras for two workers of one camera each: the third waits in the queue.
     const job = pipeline.processVideo({ sources: [STORE_CLIPS[0]!, STORE_CLIPS[1]!, STORE_CLIPS[0]!], outputDir: outputFolder('cancel'), realtime: true });
@@ -50,11 +36,11 @@ test('cancel reaches every running camera, outputs are finalised, status cancell
     assert.equal(framesOf.get(2) ?? 0, 0, 'the third camera is still queued');
 
     const cancelledAt = Date.now();
-    const lineCounts = workers.map((w) => w.lines.length);
+    const lineCounts = cluster.workers.map((w) => w.lines.length);
     job.cancel('stop now');
     const result: JobResult = await job.result;
-    const reacted = workers.map((w, i) => w.lines.slice(lineCounts[i]).find((l) => /camera \d of job .*: cancelled/.test(l)));
-    const received = workers.map((w, i) => w.timeOf(/cancel of job .* received/, lineCounts[i]));
+    const reacted = cluster.workers.map((w, i) => w.lines.slice(lineCounts[i]).find((l) => /camera \d of job .*: cancelled/.test(l)));
+    const received = cluster.workers.map((w, i) => w.timeOf(/cancel of job .* received/, lineCounts[i]));
     console.log(`cancel → received by the workers after ${received.map((t) => (t === undefined ? '?' : `${t - cancelledAt} ms`)).join(' and ')}; job settled ${Date.now() - cancelledAt} ms after the cancel`);
     assert.ok(received.every((t) => t !== undefined), 'both workers received the cancel');
 
@@ -73,7 +59,7 @@ test('cancel reaches every running camera, outputs are finalised, status cancell
       assert.ok(rows.every((r) => r.frameIndex < camera.frames));
       assert.equal(JSON.parse(readFileSync(camera.zonesPath, 'utf8')).status, 'cancelled');
     }
-    assert.deepEqual(reacted.map((l) => l !== undefined), [true, true], `both workers ended their camera as cancelled:\n${workers.map((w) => w.lines.join('\n')).join('\n---\n')}`);
+    assert.deepEqual(reacted.map((l) => l !== undefined), [true, true], `both workers ended their camera as cancelled:\n${cluster.workers.map((w) => w.lines.join('\n')).join('\n---\n')}`);
 
     // The queued camera: taken out of the queue, never run, its outputs still there (a CSV header and a report).
     const queued = result.cameras[2]!;
@@ -85,7 +71,7 @@ test('cancel reaches every running camera, outputs are finalised, status cancell
 
     // Not retried: no worker takes a camera of this job again.
     await new Promise((r) => setTimeout(r, 2000));
-    const takes = workers.flatMap((w) => w.lines.filter((l) => l.includes(`of job ${result.jobId}`) && l.includes('took camera')));
+    const takes = cluster.workers.flatMap((w) => w.lines.filter((l) => l.includes(`of job ${result.jobId}`) && l.includes('took camera')));
     assert.equal(takes.length, 2, takes.join('\n'));
   } finally {
     await pipeline.release();
@@ -93,7 +79,7 @@ test('cancel reaches every running camera, outputs are finalised, status cancell
 });
 
 test('a cancel before any worker took a camera ends the job at once, cancelled', { timeout: 120_000 }, async () => {
-  const pipeline = new DistributedPipeline({ redis: redis.url, config: { detector: { sessions: 1 } } });
+  const pipeline = new DistributedPipeline({ redis: cluster.redis.url, config: { detector: { sessions: 1 } } });
   const controller = new AbortController();
   try {
     const job = pipeline.processVideo({ sources: [STORE_CLIPS[0]!], outputDir: outputFolder('cancel-early'), signal: controller.signal });
@@ -110,7 +96,7 @@ test('a cancel before any worker took a camera ends the job at once, cancelled',
 test('a live camera (UDP) on a worker stops at the job\'s max duration, completed', { timeout: 120_000 }, async () => {
   const port = await freePort();
   const sender = startUdpSender(STORE_CLIPS[1]!, port);
-  const pipeline = new DistributedPipeline({ redis: redis.url, config: { detector: { sessions: 1 } } });
+  const pipeline = new DistributedPipeline({ redis: cluster.redis.url, config: { detector: { sessions: 1 } } });
   try {
     const result = await pipeline.processVideo({ sources: [`udp://127.0.0.1:${port}`], outputDir: outputFolder('live-max-duration'), maxDurationSeconds: 4 }).result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { ffmpegPath } from '../helpers/ffmpeg.js';
 import { artifactsDir, media, modelsDir, repoRoot } from '../helpers/shared.js';
 
@@ -260,6 +261,30 @@ export async function assertNoChildren(limitMs = 10_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (ownDescendants().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(ownDescendants(), [], 'no child process of the test is left');
+}
+
+/** A test file's Redis and worker processes: started before its tests, stopped after them, and checked gone. */
+export interface Cluster {
+  redis: RedisServer;
+  workers: WorkerProcess[];
+}
+
+/** Registers the file's hooks for a Redis server and `count` workers; the fields are set once `before` has run. */
+export function useCluster(count = 2): Cluster {
+  const cluster = { workers: [] } as unknown as Cluster;
+  before(async () => {
+    cluster.redis = await RedisServer.start();
+    cluster.workers = await Promise.all(Array.from({ length: count }, () => WorkerProcess.start(cluster.redis.url)));
+  });
+  after(async () => {
+    const pids = cluster.workers.flatMap((w) => [w.pid, ...w.descendants()]);
+    if (cluster.redis?.pid !== undefined) pids.push(cluster.redis.pid);
+    await Promise.all(cluster.workers.map((w) => w.stop()));
+    await cluster.redis?.dispose();
+    await assertGone(pids, 'worker, ffmpeg or redis-server');
+    await assertNoChildren();
+  });
+  return cluster;
 }
 
 /** The first `frames` frames of a clip, re-encoded (keyframe every 9 frames), cached under test-artifacts. */

@@ -8,33 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { DistributedPipeline } from '../../src/distributed/pipeline.js';
 import { DISTRIBUTED_TRAFFIC_CHANNEL, type DistributedTrafficMessage } from '../../src/distributed/submitter.js';
 import { DetectionTrackingPipeline } from '../../src/pipeline/pipeline.js';
 import type { JobResult } from '../../src/pipeline/events.js';
 import { modelsDir } from '../helpers/shared.js';
-import { RedisServer, STORE_CLIPS, WorkerProcess, assertGone, assertNoChildren, outputFolder } from './helpers.js';
+import { STORE_CLIPS, outputFolder, useCluster } from './helpers.js';
 
 const CONFIG = { detector: { sessions: 1 }, output: { video: false } };
 const NOW = new Date('2024-01-15T07:30:22Z');
 
-let redis: RedisServer;
-let workers: WorkerProcess[] = [];
-
-before(async () => {
-  redis = await RedisServer.start();
-  workers = await Promise.all([WorkerProcess.start(redis.url), WorkerProcess.start(redis.url)]);
-});
-
-after(async () => {
-  const pids = workers.flatMap((w) => [w.pid, ...w.descendants()]);
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis.dispose();
-  await assertGone(pids, 'worker or ffmpeg');
-  await assertNoChildren();
-});
+const cluster = useCluster();
 
 interface IdentitiesFile {
   identities: Array<{ globalId: number; cameras: Array<{ cameraIndex: number; trackIds: number[] }> }>;
@@ -62,7 +48,7 @@ test('two workers share one gallery: the same identities (±1) and cross-camera 
   }
   assert.equal(localResult.status, 'completed');
 
-  const pipeline = new DistributedPipeline({ redis: redis.url, config: CONFIG });
+  const pipeline = new DistributedPipeline({ redis: cluster.redis.url, config: CONFIG });
   let result: JobResult;
   let traffic: DistributedTrafficMessage | undefined;
   const onTraffic = (message: unknown) => (traffic = message as DistributedTrafficMessage);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { FlowProducer } from 'bullmq';
 import { DistributedPipeline } from '../../src/distributed/pipeline.js';
 import { CAMERA_QUEUE, DEFAULT_PREFIX, JOB_QUEUE } from '../../src/distributed/keys.js';
@@ -17,28 +17,14 @@ import type { JobEvents, JobResult } from '../../src/pipeline/events.js';
 import { parseTracksCsv } from '../../src/output/tracks-csv.js';
 import { listZip } from '../helpers/ffmpeg.js';
 import { modelsDir, repoRoot } from '../helpers/shared.js';
-import { RedisServer, STORE_CLIPS, WorkerProcess, assertGone, assertNoChildren, cutClip, listFiles, outputFolder, testWorkerConfig } from './helpers.js';
+import { STORE_CLIPS, cutClip, listFiles, outputFolder, testWorkerConfig, useCluster } from './helpers.js';
 
 const FRAMES = 90;
 const clips = STORE_CLIPS.map((clip) => cutClip(clip, FRAMES));
 const NOW = new Date('2024-01-15T07:30:22Z');
 const CONFIG = { detector: { sessions: 1 } };
 
-let redis: RedisServer;
-let workers: WorkerProcess[] = [];
-
-before(async () => {
-  redis = await RedisServer.start();
-  workers = await Promise.all([WorkerProcess.start(redis.url), WorkerProcess.start(redis.url)]);
-});
-
-after(async () => {
-  const pids = workers.flatMap((w) => [w.pid, ...w.descendants()]);
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis.dispose();
-  await assertGone([...pids, ...(redis.pid === undefined ? [] : [redis.pid])], 'worker, ffmpeg or redis-server');
-  await assertNoChildren();
-});
+const cluster = useCluster();
 
 type Recorded = { [E in keyof JobEvents]?: Array<Parameters<JobEvents[E]>[0]> };
 function record(job: { on: (name: string, listener: (e: unknown) => void) => unknown }): Recorded {
@@ -62,7 +48,7 @@ test('the same two cameras locally, for comparison', { timeout: 300_000 }, async
 
 test('a 2-camera job on two workers: one camera each, events back, the local result shape, layout and ZIP', { timeout: 300_000 }, async () => {
   const out = outputFolder('two-workers');
-  const pipeline = new DistributedPipeline({ redis: redis.url, config: CONFIG });
+  const pipeline = new DistributedPipeline({ redis: cluster.redis.url, config: CONFIG });
   try {
     const job = pipeline.processVideo({ sources: clips, outputDir: out, now: NOW, previewInterval: 0.5 });
     const events = record(job as never);
@@ -82,9 +68,9 @@ test('a 2-camera job on two workers: one camera each, events back, the local res
 
     // Each camera ran on its own worker, once.
     const pids = result.cameras.map((c) => c.worker?.pid);
-    assert.deepEqual([...pids].sort(), workers.map((w) => w.pid).sort(), `cameras ran on ${pids.join(', ')}`);
+    assert.deepEqual([...pids].sort(), cluster.workers.map((w) => w.pid).sort(), `cameras ran on ${pids.join(', ')}`);
     for (const c of result.cameras) assert.equal(c.attempts, 1);
-    for (const w of workers) await w.waitFor(/took camera \d of job/);
+    for (const w of cluster.workers) await w.waitFor(/took camera \d of job/);
 
     // The local run's shape and layout.
     assert.equal(result.outputDir, path.join(out, 'multi_stream_2024-01-15-14-30'));
@@ -120,7 +106,7 @@ test('a 2-camera job on two workers: one camera each, events back, the local res
 
 test('run --redis --json: the result names the worker of each camera and its attempts', { timeout: 300_000 }, async () => {
   const out = outputFolder('two-workers-cli');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', ...clips, '--redis', redis.url, '--out', out, '--json', '--no-progress', '--config', testWorkerConfig()], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', ...clips, '--redis', cluster.redis.url, '--out', out, '--json', '--no-progress', '--config', testWorkerConfig()], {
     cwd: repoRoot,
     env: { ...process.env, MULTICAM_REID_MODELS: modelsDir() },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -134,7 +120,7 @@ test('run --redis --json: the result names the worker of each camera and its att
   const result = JSON.parse(stdout) as JobResult;
   assert.equal(result.status, 'completed');
   for (const camera of result.cameras) {
-    assert.ok(workers.some((w) => w.pid === camera.worker?.pid), `camera ${camera.cameraIndex} names a worker: ${JSON.stringify(camera.worker)}`);
+    assert.ok(cluster.workers.some((w) => w.pid === camera.worker?.pid), `camera ${camera.cameraIndex} names a worker: ${JSON.stringify(camera.worker)}`);
     assert.equal(typeof camera.worker?.host, 'string');
     assert.equal(camera.attempts, 1);
   }
@@ -142,7 +128,7 @@ test('run --redis --json: the result names the worker of each camera and its att
 
 test('a worker refuses a camera of another library version with a clear error, not retried', { timeout: 120_000 }, async () => {
   // A submitter of another version, as BullMQ sees it: the same flow with another version in the data.
-  const flow = new FlowProducer({ connection: { host: '127.0.0.1', port: redis.port }, prefix: DEFAULT_PREFIX });
+  const flow = new FlowProducer({ connection: { host: '127.0.0.1', port: cluster.redis.port }, prefix: DEFAULT_PREFIX });
   const jobId = '00000000-0000-4000-8000-00000000beef';
   try {
     const tree = await flow.add({
@@ -158,7 +144,7 @@ test('a worker refuses a camera of another library version with a clear error, n
     const failed = (await flow.getFlow({ id: `${jobId}-cam0`, queueName: CAMERA_QUEUE, prefix: DEFAULT_PREFIX }))!.job;
     assert.match(failed.failedReason, /^\[VERSION_MISMATCH\] worker .* runs multicam-reid \d+\.\d+\.\d+ but camera 0 of job .* was submitted by 0\.0\.1-other/);
     assert.equal(failed.attemptsStarted, 1, 'refused once, not retried');
-    const refused = await Promise.any(workers.map((w) => w.waitFor(/refused camera 0 of job 00000000-0000-4000-8000-00000000beef/, 10_000)));
+    const refused = await Promise.any(cluster.workers.map((w) => w.waitFor(/refused camera 0 of job 00000000-0000-4000-8000-00000000beef/, 10_000)));
     assert.match(refused, /VERSION_MISMATCH|submitted by 0\.0\.1-other/);
   } finally {
     await flow.close();
