@@ -151,7 +151,8 @@ async function run(sources: string[], flags: RunFlags): Promise<number> {
 
 function printSummary(result: JobResult, redact: (text: string) => string): void {
   console.log(`status: ${result.status} (${result.stopReason}) in ${result.elapsedSeconds.toFixed(1)} s`);
-  if (result.error !== undefined) console.log(`error: [${result.error.code}] ${redact(result.error.message)}`);
+  // The error goes to stderr: a caller that keeps only stdout (the report) still sees why it failed.
+  if (result.error !== undefined) console.error(`error: [${result.error.code}] ${redact(result.error.message)}`);
   for (const c of result.cameras) {
     console.log(`camera ${c.cameraIndex}: ${redact(c.source)} — ${c.frames} frames, ${c.tracks} tracks, global ids [${c.globalIds.join(', ')}] — ${c.status} (${c.stopReason})`);
     if (c.worker !== undefined) console.log(`  worker: ${c.worker.host}:${c.worker.pid}, ${c.attempts ?? 1} attempt(s)`);

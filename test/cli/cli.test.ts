@@ -37,7 +37,7 @@ test('invalid input exits 2 with a clear message', () => {
   assert.match(badUrl.stderr, /gopher:\/\/camera\/1/);
   const missing = runCli(['run', '/nonexistent/cam.mp4', '--out', outRoot]);
   assert.equal(missing.status, 2);
-  assert.match(missing.stdout + missing.stderr, /nonexistent\/cam\.mp4/);
+  assert.match(missing.stderr, /error: \[SOURCE_NOT_FOUND\].*nonexistent\/cam\.mp4/);
   assert.equal(existsSync(outRoot), false, 'nothing written for invalid input');
 });
 
