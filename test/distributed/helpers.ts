@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { ffmpegPath } from '../helpers/ffmpeg.js';
+import { alive, descendantsOf } from '../helpers/processes.js';
 import { artifactsDir, media, modelsDir, repoRoot } from '../helpers/shared.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -196,42 +197,6 @@ export class WorkerProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
     await this.exited;
     clearTimeout(timer);
-  }
-}
-
-/** PIDs of every process below `pid`, from /proc. */
-export function descendantsOf(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-/** True while a process with this pid exists (and is not a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }
 

@@ -9,6 +9,7 @@ import { VideoWriter, buildFfmpegArgs, frameRateArg } from '../../src/output/vid
 import { ConfigError, OutputError } from '../../src/errors.js';
 import { artifactsDir, media, repoRoot } from '../helpers/shared.js';
 import { childFfmpegPids, ffmpegPath, inspectVideo } from '../helpers/ffmpeg.js';
+import { alive } from '../helpers/processes.js';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -63,20 +64,6 @@ function assertFaststart(file: string): void {
   const atoms = topLevelAtoms(file);
   assert.ok(atoms.includes('moov') && atoms.includes('mdat'), `atoms: ${atoms.join(', ')}`);
   assert.ok(atoms.indexOf('moov') < atoms.indexOf('mdat'), `moov must come before mdat: ${atoms.join(', ')}`);
-}
-
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  // A zombie nobody reaped yet is gone too.
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
 }
 
 function isOutputFailure(error: unknown): boolean {
@@ -187,7 +174,7 @@ test('write() rejects with OUTPUT_FAILED once ffmpeg has died, and close() repor
   }
   assert.ok(isOutputFailure(failure), `expected OUTPUT_FAILED, got ${String(failure)}`);
   await assert.rejects(writer.close(), isOutputFailure);
-  assert.ok(processGone(pid));
+  assert.ok(!alive(pid));
 });
 
 test('ffmpeg errors reach the caller with the end of its stderr', async () => {
@@ -210,7 +197,7 @@ test('kill() stops ffmpeg and resolves once it is gone; the writer then refuses 
   await writer.write(frame!);
   const pid = writer.pid!;
   await Promise.all([writer.kill(), writer.kill()]);
-  assert.ok(processGone(pid));
+  assert.ok(!alive(pid));
   await assert.rejects(writer.write(frame!), isOutputFailure);
   await assert.rejects(writer.close(), (e: unknown) => isOutputFailure(e) && /killed/.test((e as Error).message));
 });
@@ -256,8 +243,8 @@ function hungFfmpeg(): string {
 }
 
 async function waitUntilGone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && !processGone(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  return processGone(pid);
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  return !alive(pid);
 }
 
 test('kill() falls back to SIGKILL when ffmpeg ignores SIGTERM', async () => {
@@ -265,9 +252,9 @@ test('kill() falls back to SIGKILL when ffmpeg ignores SIGTERM', async () => {
   const pid = writer.pid!;
   try {
     await writer.kill();
-    assert.ok(processGone(pid));
+    assert.ok(!alive(pid));
   } finally {
-    if (!processGone(pid)) process.kill(pid, 'SIGKILL');
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
 });
 
@@ -289,7 +276,7 @@ test('the exit hook kills a hung ffmpeg that its host forgot to close', async ()
     // The hook sends SIGKILL as the host exits; give the kernel a moment to reap the orphan.
     assert.ok(await waitUntilGone(pid), `the stand-in ffmpeg ${pid} outlived its host`);
   } finally {
-    if (!processGone(pid)) process.kill(pid, 'SIGKILL');
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
 });
 

@@ -3,12 +3,12 @@
  * and GStreamer's RTSP server. Plus a check that this test process has no ffmpeg child left.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { EventEmitter } from 'eventemitter3';
 import type { StreamEvents } from '../../src/streams/events.js';
 import { resolveFfmpegPath } from '../../src/streams/ffmpeg-path.js';
+import { childPidsNamed } from '../helpers/processes.js';
 import { repoRoot } from '../helpers/shared.js';
 
 /** A port in an unusual high range, different on every call, to avoid clashes with other suites. */
@@ -20,20 +20,7 @@ export function freshPort(): number {
 
 /** PIDs of ffmpeg (and ffprobe) processes whose parent is this test process. */
 export function childFfmpegPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid …" — comm may contain spaces, so split after the closing paren.
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && (comm === 'ffmpeg' || comm === 'ffprobe')) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
+  return childPidsNamed('ffmpeg', 'ffprobe');
 }
 
 /** Stops a helper process and waits for it to be gone. */
